@@ -1,0 +1,73 @@
+"""Staff users, their role and facilities, and personal API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("Administrator")
+    FACILITY_MANAGER = "facility_manager", _("Facility manager")
+    CASE_MANAGER = "case_manager", _("Case manager")
+    PROGRAMME_STAFF = "programme_staff", _("Programme staff")
+    HEALTH_STAFF = "health_staff", _("Health staff")
+    ANALYST = "analyst", _("Analyst")
+
+
+class User(AbstractUser):
+    """A member of staff. Each has exactly one role and a set of facilities.
+
+    What a role may see is decided in `whatworks.records.access`, never in views.
+    """
+
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    facilities = models.ManyToManyField(
+        "records.Facility", blank=True, related_name="staff", verbose_name=_("facilities")
+    )
+    # Accounts created by `whatworks demo` carry published passwords; the login backend
+    # refuses them unless the app runs in demo mode.
+    is_demo_account = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="user_role_valid"
+            ),
+        ]
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role in Role.values else ""
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 digest is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)  # looked up on every API call
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest_for(raw_token: str) -> str:
+        return hashlib.sha256(raw_token.encode()).hexdigest()

@@ -1,0 +1,72 @@
+"""Writes to staff accounts and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from whatworks.accounts.models import ApiToken, User
+from whatworks.audit.services import audit_record
+
+TOKEN_PREFIX = "ww_"
+
+
+@transaction.atomic
+def api_token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a personal token. Returns the token row and the raw token, shown only once."""
+    if actor is not None and actor.pk != user.pk and actor.role != "administrator":
+        raise PermissionError("Only the user or an administrator can create their tokens.")
+    name = (name or "").strip()[:100] or "token"
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=raw[:10], digest=ApiToken.digest_for(raw)
+    )
+    audit_record(
+        actor=actor,
+        action="api_token.create",
+        target=token,
+        after={"user": user.get_username(), "name": name, "prefix": token.prefix},
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+    if actor is not None and actor.pk != token.user_id and actor.role != "administrator":
+        raise PermissionError("Only the token's owner or an administrator can revoke it.")
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action="api_token.revoke",
+            target=token,
+            after={"prefix": token.prefix, "revoked_at": token.revoked_at},
+        )
+    return token
+
+
+def api_token_authenticate(*, raw_token: str) -> User | None:
+    """The active user a raw token belongs to, or None for unknown or revoked tokens."""
+    if not raw_token or not raw_token.startswith(TOKEN_PREFIX) or len(raw_token) > 100:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=ApiToken.digest_for(raw_token), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if getattr(token.user, "is_demo_account", False):
+        from django.conf import settings
+
+        if not settings.DEMO_MODE:
+            return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+        # Written at most every five minutes, so API reads do not each cost a write.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

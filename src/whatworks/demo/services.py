@@ -1,0 +1,112 @@
+"""Setting up the demo: a simulated service, its staff accounts and their passwords."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from whatworks.accounts.models import Role, User
+from whatworks.analytics.simulation import SimulationConfig, simulate
+from whatworks.audit.services import audit_record
+from whatworks.demo.models import DemoRun
+from whatworks.records.choices import FacilityType
+from whatworks.records.imports import extract_load
+from whatworks.records.models import Facility
+
+ACCOUNTS_FILE = "demo-accounts.json"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    facilities: list[str]
+
+
+def demo_accounts_file() -> Path:
+    return Path(settings.DATA_DIR) / ACCOUNTS_FILE
+
+
+def _account_plan() -> list[tuple[str, str, list[str]]]:
+    """(username, role, facility codes): every role, a case manager per custody facility."""
+    custody = list(
+        Facility.objects.exclude(facility_type=FacilityType.COMMUNITY_OFFICE).order_by("code")
+    )
+    first = [custody[0].code] if custody else []
+    plan = [
+        ("admin", Role.ADMINISTRATOR, []),
+        ("analyst", Role.ANALYST, []),
+        ("manager", Role.FACILITY_MANAGER, first),
+        ("programmes", Role.PROGRAMME_STAFF, first),
+        ("health", Role.HEALTH_STAFF, first),
+    ]
+    for facility in custody:
+        suffix = facility.code.split("-")[-1].lower()
+        plan.append((f"case.{suffix}", Role.CASE_MANAGER, [facility.code]))
+    return plan
+
+
+def _create_accounts() -> list[DemoAccount]:
+    accounts = []
+    facilities = {facility.code: facility for facility in Facility.objects.all()}
+    for username, role, codes in _account_plan():
+        # Random per installation and kept only in the data folder: never a shared,
+        # published password, and refused outside demo mode by the login backend.
+        password = "demo-" + secrets.token_urlsafe(9)
+        user = User.objects.create_user(
+            username=username, password=password, role=role, is_demo_account=True
+        )
+        user.facilities.set([facilities[code] for code in codes])
+        audit_record(
+            actor=None,
+            actor_label="demo",
+            action="user.create",
+            target=user,
+            after={"username": username, "role": role, "facilities": codes},
+        )
+        accounts.append(DemoAccount(username, password, role, codes))
+    return accounts
+
+
+def demo_accounts() -> list[DemoAccount]:
+    path = demo_accounts_file()
+    if not path.exists():
+        return []
+    return [DemoAccount(**entry) for entry in json.loads(path.read_text())]
+
+
+def _save_accounts(accounts: list[DemoAccount]) -> None:
+    path = demo_accounts_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps([asdict(account) for account in accounts], indent=2))
+
+
+def demo_exists() -> DemoRun | None:
+    return DemoRun.objects.order_by("-created_at").first()
+
+
+@transaction.atomic
+def demo_create(*, persons: int, seed: int, extract_date: datetime.date) -> DemoRun:
+    """Simulate a service, load it, and create one demo account per role."""
+    service = simulate(SimulationConfig(persons=persons, seed=seed, extract_date=extract_date))
+    tables = {
+        "facilities": service.facilities,
+        "persons": service.persons,
+        "custody_episodes": service.custody_episodes,
+        "movements": service.movements,
+        "outcome_events": service.outcome_events,
+    }
+    summary = extract_load(tables=tables, actor_label="demo")
+    accounts = _create_accounts()
+    _save_accounts(accounts)
+    return DemoRun.objects.create(
+        persons=persons, seed=seed, extract_date=extract_date, rows_loaded=summary.total
+    )

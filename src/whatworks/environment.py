@@ -1,0 +1,60 @@
+"""Typed readers for configuration that comes from the environment.
+
+Every setting the product reads is listed in the README's configuration table. Each reader
+fails loudly, naming the variable, when a value cannot be parsed: a typo in a deployment
+must stop the start-up, not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def data_dir() -> Path:
+    """The folder for the default SQLite database, the demo's secret key and uploads."""
+    return Path(os.environ.get("WHATWORKS_DATA_DIR", "var")).resolve()
+
+
+DEMO_SECRET_KEY_FILE = "demo-secret-key"
+
+
+def ensure_demo_secret_key(directory: Path) -> str:
+    """Return the demo's secret key, creating it (readable by the owner only) on first use."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key_file = directory / DEMO_SECRET_KEY_FILE
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key)
+    return key

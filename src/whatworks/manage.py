@@ -1,0 +1,35 @@
+"""The `whatworks` console command: Django's management entry point plus our own commands.
+
+`whatworks simulate` is routed to the pure-Python simulator before Django starts, so it needs
+no database and no secret key. `whatworks demo` switches on demo mode and provides the demo's
+generated secret key, which is the only way the app starts without SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv if argv is None else argv)
+    command = argv[1] if len(argv) > 1 else ""
+    if command == "simulate":
+        from whatworks.analytics.simulation.cli import main as simulate_main
+
+        return simulate_main(argv[2:])
+    if command == "demo":
+        from whatworks.environment import data_dir, ensure_demo_secret_key
+
+        os.environ["WHATWORKS_DEMO_MODE"] = "1"
+        os.environ.setdefault("SECRET_KEY", ensure_demo_secret_key(data_dir()))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whatworks.settings")
+
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

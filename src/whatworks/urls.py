@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from whatworks.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("", include("whatworks.accounts.urls")),
+    path("", include("whatworks.records.urls")),
+    path("", include("whatworks.web.urls")),
+]

@@ -1,0 +1,6 @@
+from whatworks.records.access import can_view_persons
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    return {"nav_can_view_persons": can_view_persons(user)}

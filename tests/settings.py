@@ -1,0 +1,15 @@
+"""Settings for the test suite: the real settings, with a throwaway secret key and data folder.
+
+The product itself refuses to start without SECRET_KEY; tests get a random one per run.
+"""
+
+import os
+import secrets
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(32))
+os.environ.setdefault("WHATWORKS_DATA_DIR", tempfile.mkdtemp(prefix="whatworks-test-"))
+
+from whatworks.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
