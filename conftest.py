@@ -11,10 +11,21 @@ Personas (who sees what is specified in whatworks.records.access):
 from __future__ import annotations
 
 import datetime
+import os
 
 import pytest
 
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow statistical replications run in CI (WHATWORKS_SLOW_TESTS=1), not on every save."""
+    if os.environ.get("WHATWORKS_SLOW_TESTS") == "1" or "slow" in (config.getoption("-m") or ""):
+        return
+    skip_slow = pytest.mark.skip(reason="slow: runs in CI; set WHATWORKS_SLOW_TESTS=1 to run")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip_slow)
 
 
 @pytest.fixture

@@ -10,6 +10,6 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(32))
 os.environ.setdefault("WHATWORKS_DATA_DIR", tempfile.mkdtemp(prefix="whatworks-test-"))
 
-from whatworks.settings import *  # noqa: E402, F403
+from whatworks.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

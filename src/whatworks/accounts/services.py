@@ -10,7 +10,7 @@ from django.utils import timezone
 from whatworks.accounts.models import ApiToken, User
 from whatworks.audit.services import audit_record
 
-TOKEN_PREFIX = "ww_"
+TOKEN_PREFIX = "ww_"  # noqa: S105 - a public marker, not a secret
 
 
 @transaction.atomic

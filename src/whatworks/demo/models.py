@@ -14,3 +14,6 @@ class DemoRun(models.Model):
     class Meta:
         verbose_name = _("demo run")
         verbose_name_plural = _("demo runs")
+
+    def __str__(self) -> str:
+        return f"{self.persons} persons, seed {self.seed}"

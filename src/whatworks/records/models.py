@@ -277,6 +277,9 @@ class CustodyMovement(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.movement_date}"
+
 
 class OutcomeEvent(models.Model):
     """A contact with the justice system after release, as reported by its source."""
@@ -307,3 +310,6 @@ class OutcomeEvent(models.Model):
             # Recidivism measurement scans events by person in date order.
             models.Index(fields=["person", "event_date"], name="outcome_person_date"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_date}"

@@ -164,9 +164,12 @@ def _validate_admission(
             _("This facility holds %(population)s only.")
             % {"population": PopulationSex(facility.population_sex).label}
         )
-    if episode.admission_date and person.date_of_birth:
-        if episode.admission_date < person.date_of_birth:
-            errors.setdefault("admission_date", []).append(_("Admission is before birth."))
+    if (
+        episode.admission_date
+        and person.date_of_birth
+        and episode.admission_date < person.date_of_birth
+    ):
+        errors.setdefault("admission_date", []).append(_("Admission is before birth."))
     if episode.legal_status == LegalStatus.SENTENCED and not episode.sentence_length_days:
         errors.setdefault("sentence_length_days", []).append(
             _("A sentenced admission needs the sentence length.")

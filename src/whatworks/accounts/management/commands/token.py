@@ -9,7 +9,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True)
-        create = actions.add_parser("create", help="Create a token; it is printed as the last line.")
+        create = actions.add_parser(
+            "create", help="Create a token; it is printed as the last line."
+        )
         create.add_argument("username")
         create.add_argument("--name", default="command line")
         listing = actions.add_parser("list", help="List a user's tokens (prefixes only).")
