@@ -57,9 +57,7 @@ def on_permission_error(request, exc: PermissionError):
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request, exc: AuthenticationError):
-    response = api.create_response(
-        request, {"detail": _("Authentication required.")}, status=401
-    )
+    response = api.create_response(request, {"detail": _("Authentication required.")}, status=401)
     response["WWW-Authenticate"] = "Bearer"
     return response
 

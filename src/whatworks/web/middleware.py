@@ -18,5 +18,7 @@ class SecurityHeadersMiddleware:
             # The API docs page is Django Ninja's own, which uses inline scripts.
             return response
         response.headers.setdefault("Content-Security-Policy", self.POLICY)
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
         return response
