@@ -1,0 +1,426 @@
+"""Configuration of the synthetic prison system: every base rate is a field with a default.
+
+docs/simulator.md gives the meaning and the source of each default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+COUNTRIES = ("CL", "BR")
+
+OFFENCE_CATEGORIES = (
+    "theft",
+    "robbery",
+    "burglary",
+    "drug_trafficking",
+    "drug_possession",
+    "homicide",
+    "assault",
+    "sexual_offence",
+    "domestic_violence",
+    "fraud",
+    "firearms",
+    "other",
+)
+
+NEEDS_CODES = (
+    "learning_disability",
+    "intellectual_disability",
+    "hearing",
+    "visual",
+    "mobility",
+    "mental_health",
+    "neurodivergent",
+)
+
+CENTRAL_EIGHT = (
+    "criminal_history",
+    "antisocial_attitudes",
+    "antisocial_associates",
+    "antisocial_personality",
+    "family_marital",
+    "school_work",
+    "leisure_recreation",
+    "substance_abuse",
+)
+
+# A table of (key, value) pairs keeps the dataclass immutable; JSON overrides give a dict.
+Pairs = tuple[tuple[str, float], ...]
+
+# Sentenced population by main offence, men. Robbery, theft and drug offences dominate.
+DEFAULT_OFFENCE_MIX_MALE: Pairs = (
+    ("theft", 0.14),
+    ("robbery", 0.27),
+    ("burglary", 0.10),
+    ("drug_trafficking", 0.15),
+    ("drug_possession", 0.05),
+    ("homicide", 0.05),
+    ("assault", 0.05),
+    ("sexual_offence", 0.06),
+    ("domestic_violence", 0.04),
+    ("fraud", 0.02),
+    ("firearms", 0.04),
+    ("other", 0.03),
+)
+
+# Women in Latin American prisons are held mostly for drug offences.
+DEFAULT_OFFENCE_MIX_FEMALE: Pairs = (
+    ("theft", 0.16),
+    ("robbery", 0.10),
+    ("burglary", 0.03),
+    ("drug_trafficking", 0.45),
+    ("drug_possession", 0.08),
+    ("homicide", 0.04),
+    ("assault", 0.03),
+    ("sexual_offence", 0.01),
+    ("domestic_violence", 0.01),
+    ("fraud", 0.05),
+    ("firearms", 0.01),
+    ("other", 0.03),
+)
+
+# Median sentence length in days; lengths are lognormal around these medians.
+DEFAULT_SENTENCE_MEDIAN_DAYS: Pairs = (
+    ("theft", 300.0),
+    ("robbery", 1460.0),
+    ("burglary", 820.0),
+    ("drug_trafficking", 1700.0),
+    ("drug_possession", 180.0),
+    ("homicide", 4380.0),
+    ("assault", 540.0),
+    ("sexual_offence", 2555.0),
+    ("domestic_violence", 300.0),
+    ("fraud", 540.0),
+    ("firearms", 1100.0),
+    ("other", 400.0),
+)
+
+DEFAULT_NEEDS_PREVALENCE: Pairs = (
+    ("learning_disability", 0.06),
+    ("intellectual_disability", 0.02),
+    ("hearing", 0.02),
+    ("visual", 0.03),
+    ("mobility", 0.02),
+    ("mental_health", 0.12),
+    ("neurodivergent", 0.03),
+)
+
+# Log relative hazard of reoffending per unit of each latent Central Eight level (0 to 1).
+DEFAULT_CENTRAL_EIGHT_COEFFICIENTS: Pairs = (
+    ("criminal_history", 0.9),
+    ("antisocial_attitudes", 0.8),
+    ("antisocial_associates", 0.8),
+    ("antisocial_personality", 0.7),
+    ("family_marital", 0.3),
+    ("school_work", 0.4),
+    ("leisure_recreation", 0.2),
+    ("substance_abuse", 0.5),
+)
+
+_PAIR_KEYS = {
+    "offence_mix_male": OFFENCE_CATEGORIES,
+    "offence_mix_female": OFFENCE_CATEGORIES,
+    "sentence_median_days": OFFENCE_CATEGORIES,
+    "needs_prevalence": NEEDS_CODES,
+    "central_eight_coefficients": CENTRAL_EIGHT,
+}
+
+_PROBABILITIES = (
+    "female_share",
+    "stock_share",
+    "foreign_without_national_id_share",
+    "literacy_limited_share",
+    "literacy_illiterate_share",
+    "literacy_not_recorded_share",
+    "gender_not_recorded_share",
+    "trans_woman_share",
+    "trans_man_share",
+    "non_binary_share",
+    "needs_factor_loading",
+    "remand_share",
+    "direct_sentenced_share",
+    "remand_release_without_sentence_share",
+    "parole_eligible_fraction",
+    "progression_to_open_share",
+    "pardon_share",
+    "escape_share_closed",
+    "escape_share_semi_open",
+    "expulsion_share_foreign",
+    "reoffence_persistence_share",
+    "rearrest_probability",
+    "rearrest_same_day_share",
+    "charge_probability",
+    "reconviction_probability",
+    "custodial_sentence_probability",
+    "recall_probability",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulationConfig:
+    """Everything that determines a simulated prison service.
+
+    Rates are per person, per episode or per year as their names say. ``None`` for
+    ``foreign_national_share``, ``indigenous_language_share`` and ``baseline_hazard_scale``
+    means "use the country default" or "calibrate", see docs/simulator.md.
+    """
+
+    # Size, seed and time frame.
+    persons: int = 2000
+    seed: int = 0
+    extract_date: datetime.date = datetime.date(2026, 6, 30)
+    history_years: int = 5
+    country: str = "CL"
+
+    # Population.
+    female_share: float = 0.08
+    stock_share: float = 0.35
+    age_min: float = 18.0
+    age_max: float = 65.0
+    age_gamma_shape: float = 2.0
+    age_gamma_scale_years: float = 5.5
+    foreign_national_share: float | None = None
+    foreign_without_national_id_share: float = 0.4
+    indigenous_language_share: float | None = None
+    literacy_limited_share: float = 0.10
+    literacy_illiterate_share: float = 0.03
+    literacy_not_recorded_share: float = 0.04
+    gender_not_recorded_share: float = 0.05
+    trans_woman_share: float = 0.004
+    trans_man_share: float = 0.01
+    non_binary_share: float = 0.002
+    needs_prevalence: Pairs = DEFAULT_NEEDS_PREVALENCE
+
+    # Latent Central Eight and criminal history.
+    needs_factor_loading: float = 0.6
+    prior_episodes_mean: float = 0.9
+    prior_episodes_history_slope: float = 0.8
+
+    # Offences and sentences.
+    offence_mix_male: Pairs = DEFAULT_OFFENCE_MIX_MALE
+    offence_mix_female: Pairs = DEFAULT_OFFENCE_MIX_FEMALE
+    sentence_median_days: Pairs = DEFAULT_SENTENCE_MEDIAN_DAYS
+    sentence_log_sd: float = 0.5
+    sentence_max_days: int = 14600
+
+    # Custody.
+    remand_share: float = 0.70
+    direct_sentenced_share: float = 0.27
+    remand_median_days: float = 150.0
+    remand_log_sd: float = 0.7
+    remand_release_without_sentence_share: float = 0.15
+    parole_min_sentence_days: int = 365
+    parole_eligible_fraction: float = 0.5
+    parole_intercept: float = -1.2
+    parole_risk_slope: float = -1.0
+    progression_min_sentence_days: int = 540
+    progression_intercept: float = -0.6
+    progression_risk_slope: float = -2.0
+    progression_to_open_share: float = 0.25
+    lateral_transfer_rate_per_year: float = 0.15
+    pardon_share: float = 0.01
+    death_in_custody_rate_per_year: float = 0.003
+    escape_share_closed: float = 0.002
+    escape_share_semi_open: float = 0.03
+    expulsion_share_foreign: float = 0.10
+
+    # Post-release reoffending (Weibull proportional hazards).
+    target_reconviction_rate_3y: float = 0.40
+    baseline_hazard_scale: float | None = None
+    weibull_shape: float = 0.75
+    age_reference_years: float = 30.0
+    coefficient_age_per_year: float = -0.03
+    coefficient_female: float = -0.35
+    coefficient_log_prior_episodes: float = 0.35
+    central_eight_coefficients: Pairs = DEFAULT_CENTRAL_EIGHT_COEFFICIENTS
+    semi_open_release_log_hazard_ratio: float = 0.0
+    parole_release_log_hazard_ratio: float = 0.0
+    max_offences_per_release: int = 12
+    reoffence_persistence_share: float = 0.4
+
+    # From offence to reincarceration.
+    rearrest_probability: float = 0.65
+    rearrest_same_day_share: float = 0.4
+    rearrest_lag_median_days: float = 45.0
+    charge_probability: float = 0.85
+    charge_lag_median_days: float = 2.0
+    reconviction_probability: float = 0.75
+    reconviction_lag_median_days: float = 200.0
+    lag_log_sd: float = 0.8
+    custodial_sentence_probability: float = 0.7
+
+    # Parole supervision, deaths and deportations after release.
+    technical_violation_rate_per_year: float = 0.3
+    recall_probability: float = 0.5
+    recall_lag_median_days: float = 14.0
+    post_release_death_rate_per_year: float = 0.008
+    post_release_deportation_rate_per_year: float = 0.15
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            if field.name in _PAIR_KEYS:
+                _check_pairs(field.name, getattr(self, field.name), _PAIR_KEYS[field.name])
+        if not isinstance(self.persons, int) or self.persons < 1:
+            raise ValueError(f"persons must be a positive integer, got {self.persons!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.extract_date, datetime.date):
+            raise ValueError("extract_date must be a date")
+        if not isinstance(self.history_years, int) or not 1 <= self.history_years <= 30:
+            raise ValueError(
+                f"history_years must be an integer from 1 to 30, got {self.history_years!r}"
+            )
+        if self.country not in COUNTRIES:
+            raise ValueError(f"country must be one of {', '.join(COUNTRIES)}, got {self.country!r}")
+        for name in _PROBABILITIES:
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+        for name in ("foreign_national_share", "indigenous_language_share"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1 or null, got {value!r}")
+        if not 0.0 < self.target_reconviction_rate_3y < 1.0:
+            raise ValueError("target_reconviction_rate_3y must be strictly between 0 and 1")
+        if self.baseline_hazard_scale is not None and self.baseline_hazard_scale <= 0:
+            raise ValueError("baseline_hazard_scale must be positive or null")
+        if not 18.0 <= self.age_min < self.age_max <= 90.0:
+            raise ValueError("age_min and age_max must satisfy 18 <= age_min < age_max <= 90")
+        if self.remand_share + self.direct_sentenced_share > 1.0:
+            raise ValueError("remand_share + direct_sentenced_share must not exceed 1")
+        literacy = (
+            self.literacy_limited_share
+            + self.literacy_illiterate_share
+            + self.literacy_not_recorded_share
+        )
+        if literacy > 1.0:
+            raise ValueError("the literacy shares must not add up to more than 1")
+        positive = (
+            "age_gamma_shape",
+            "age_gamma_scale_years",
+            "sentence_log_sd",
+            "remand_median_days",
+            "remand_log_sd",
+            "weibull_shape",
+            "rearrest_lag_median_days",
+            "charge_lag_median_days",
+            "reconviction_lag_median_days",
+            "lag_log_sd",
+            "recall_lag_median_days",
+        )
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        non_negative = (
+            "prior_episodes_mean",
+            "lateral_transfer_rate_per_year",
+            "death_in_custody_rate_per_year",
+            "technical_violation_rate_per_year",
+            "post_release_death_rate_per_year",
+            "post_release_deportation_rate_per_year",
+        )
+        for name in non_negative:
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)!r}")
+        if not 1 <= self.max_offences_per_release <= 100:
+            raise ValueError("max_offences_per_release must be from 1 to 100")
+        if self.sentence_max_days < 365:
+            raise ValueError("sentence_max_days must be at least 365")
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, Any], **base: Any) -> SimulationConfig:
+        """Build a config from a JSON-style dict of overrides on top of the defaults.
+
+        Dates are ISO strings; tables of rates are dicts (``{"theft": 0.2, ...}``) and
+        replace the whole default table. Unknown keys raise ``ValueError`` naming the key.
+        Keyword arguments in ``base`` are applied first, then ``overrides``.
+        """
+        if not isinstance(overrides, Mapping):
+            raise ValueError("overrides must be a JSON object (a mapping of field name to value)")
+        fields = {field.name: field for field in dataclasses.fields(cls)}
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for source in (base, overrides):
+            for key, value in source.items():
+                if key not in fields:
+                    raise ValueError(f"unknown simulation setting {key!r}")
+                values[key] = _coerce(key, value, hints[key])
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict of every field (dates as ISO strings, tables as dicts)."""
+        result: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, datetime.date):
+                value = value.isoformat()
+            elif field.name in _PAIR_KEYS:
+                value = {key: rate for key, rate in value}
+            result[field.name] = value
+        return result
+
+    def pairs(self, name: str) -> dict[str, float]:
+        """A table field (e.g. ``offence_mix_male``) as a dict."""
+        return dict(getattr(self, name))
+
+
+def _check_pairs(name: str, pairs: Pairs, allowed: tuple[str, ...]) -> None:
+    keys = [key for key, _ in pairs]
+    unknown = sorted(set(keys) - set(allowed))
+    if unknown:
+        raise ValueError(f"{name}: unknown key {unknown[0]!r} (allowed: {', '.join(allowed)})")
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{name}: duplicate keys")
+    for key, value in pairs:
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"{name}[{key!r}] must be a finite number")
+    weights = [value for _, value in pairs]
+    if name.startswith("offence_mix") and (any(w < 0 for w in weights) or sum(weights) <= 0):
+        raise ValueError(f"{name}: weights must be non-negative with a positive total")
+    if name == "sentence_median_days" and (set(keys) != set(allowed) or min(weights) < 1):
+        raise ValueError(f"{name}: give a median of at least 1 day for every offence category")
+    if name == "needs_prevalence" and any(not 0 <= value <= 1 for _, value in pairs):
+        raise ValueError(f"{name}: prevalences must be between 0 and 1")
+
+
+def _coerce(key: str, value: Any, hint: Any) -> Any:
+    """Turn a JSON value into the field's type, with a message naming the key on failure."""
+    if key in _PAIR_KEYS:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{key} must be an object mapping names to numbers")
+        return tuple((str(name), _number(f"{key}[{name!r}]", rate)) for name, rate in value.items())
+    if hint is datetime.date:
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"{key} must be a date in YYYY-MM-DD form, got {value!r}") from None
+    optional = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    if optional and value is None:
+        return None
+    base = next(arg for arg in typing.get_args(hint) if arg is not type(None)) if optional else hint
+    if base is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{key} must be an integer, got {value!r}")
+        return value
+    if base is float:
+        return _number(key, value)
+    if base is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{key} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number, got {value!r}")
+    return float(value)

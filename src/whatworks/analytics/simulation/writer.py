@@ -1,0 +1,42 @@
+"""Write a simulated service to disk: CSV and Parquet per table, plus ground_truth.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from whatworks.analytics.simulation.model import SimulatedService
+
+TABLES = (
+    "facilities",
+    "persons",
+    "custody_episodes",
+    "movements",
+    "outcome_events",
+    "person_truth",
+)
+
+
+def write_extract(service: SimulatedService, out_dir: str | Path) -> list[Path]:
+    """Write ``<table>.csv`` and ``<table>.parquet`` for the six tables and ``ground_truth.json``.
+
+    CSV files are UTF-8 with a header row, ISO dates, and empty fields for nulls. The
+    directory is created if needed and existing files are overwritten. Returns the paths
+    written, in a stable order.
+    """
+    directory = Path(out_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    tables = service.tables()
+    for name in TABLES:
+        frame = tables[name]
+        csv_path = directory / f"{name}.csv"
+        frame.write_csv(csv_path)
+        parquet_path = directory / f"{name}.parquet"
+        frame.write_parquet(parquet_path, statistics=False)
+        written += [csv_path, parquet_path]
+    truth_path = directory / "ground_truth.json"
+    text = json.dumps(service.ground_truth, indent=2, sort_keys=True, ensure_ascii=False)
+    truth_path.write_text(text + "\n", encoding="utf-8")
+    written.append(truth_path)
+    return written
