@@ -45,7 +45,7 @@ def data_dir() -> Path:
     return Path(os.environ.get("WHATWORKS_DATA_DIR", "var")).resolve()
 
 
-DEMO_SECRET_KEY_FILE = "demo-secret-key"
+DEMO_SECRET_KEY_FILE = "demo-secret-key"  # noqa: S105 - a file name, not a secret
 
 
 def ensure_demo_secret_key(directory: Path) -> str:

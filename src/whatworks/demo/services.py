@@ -48,8 +48,7 @@ def _account_plan() -> list[tuple[str, str, list[str]]]:
         ("health", Role.HEALTH_STAFF, first),
     ]
     for facility in custody:
-        suffix = facility.code.split("-")[-1].lower()
-        plan.append((f"case.{suffix}", Role.CASE_MANAGER, [facility.code]))
+        plan.append((f"case.{facility.code.lower()}", Role.CASE_MANAGER, [facility.code]))
     return plan
 
 

@@ -193,7 +193,10 @@ class CustodyEpisode(models.Model):
                 name="episode_expected_release_after_admission",
             ),
             models.CheckConstraint(
-                condition=Q(sentence_date__isnull=True) | Q(sentence_date__gte=F("admission_date")),
+                # Someone transferred in from another jurisdiction was sentenced there first.
+                condition=Q(sentence_date__isnull=True)
+                | Q(sentence_date__gte=F("admission_date"))
+                | Q(admission_type=AdmissionType.TRANSFER_IN),
                 name="episode_sentence_after_admission",
             ),
             models.CheckConstraint(

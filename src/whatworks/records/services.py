@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from whatworks.audit.services import audit_record, snapshot
 from whatworks.records.access import can_edit_records, facility_assignable_by
 from whatworks.records.choices import (
+    AdmissionType,
     FacilityType,
     LegalStatus,
     MovementKind,
@@ -141,6 +142,14 @@ def _validate_person(person: Person, errors: dict[str, list[str]]) -> None:
     person.languages = _clean_language_codes(errors, person.languages)
     person.support_needs = _clean_support_needs(errors, person.support_needs)
     person.nationality = (person.nationality or "").upper()
+    person.national_id = (person.national_id or "").strip()
+    if (
+        person.national_id
+        and Person.objects.exclude(pk=person.pk).filter(national_id=person.national_id).exists()
+    ):
+        errors.setdefault("national_id", []).append(
+            _("Another person already has this national ID.")
+        )
     _not_in_future(errors, "date_of_birth", person.date_of_birth)
     _collect_full_clean(person, errors, exclude=["current_facility"])
 
@@ -170,6 +179,19 @@ def _validate_admission(
         and episode.admission_date < person.date_of_birth
     ):
         errors.setdefault("admission_date", []).append(_("Admission is before birth."))
+    if episode.admission_date:
+        if episode.expected_release_date and episode.expected_release_date < episode.admission_date:
+            errors.setdefault("expected_release_date", []).append(
+                _("The expected release cannot be before admission.")
+            )
+        if (
+            episode.sentence_date
+            and episode.sentence_date < episode.admission_date
+            and episode.admission_type != AdmissionType.TRANSFER_IN
+        ):
+            errors.setdefault("sentence_date", []).append(
+                _("The sentence date cannot be before admission, except for a transfer in.")
+            )
     if episode.legal_status == LegalStatus.SENTENCED and not episode.sentence_length_days:
         errors.setdefault("sentence_length_days", []).append(
             _("A sentenced admission needs the sentence length.")
