@@ -178,6 +178,10 @@ class SimulationConfig:
     extract_date: datetime.date = datetime.date(2026, 6, 30)
     history_years: int = 5
     country: str = "CL"
+    # Facilities' capacities are scaled to the simulated population so that, overall, the
+    # people in custody at the extract date fill them to this rate. Assumption: most Latin
+    # American systems run above 100% of official capacity.
+    occupancy_rate: float = 1.2
 
     # Population.
     female_share: float = 0.08
@@ -303,6 +307,7 @@ class SimulationConfig:
         if literacy > 1.0:
             raise ValueError("the literacy shares must not add up to more than 1")
         positive = (
+            "occupancy_rate",
             "age_gamma_shape",
             "age_gamma_scale_years",
             "sentence_log_sd",

@@ -930,9 +930,11 @@ class _Simulation:
         prefix = self.profile.prison_number_prefix
         prison_number = np.array([f"{prefix}-{number:07d}" for number in numbers], dtype=object)
 
-        facilities = self._facilities_table()
         persons_table = self._persons_table(persons, prison_number, order)
         episodes_table, episode_key, episode_order = self._episodes_table(episodes, prison_number)
+        facilities = self._facilities_table(
+            in_custody=episodes_table.filter(pl.col("release_date").is_null()).height
+        )
         movements = self._movements_table(episodes, episode_key, episode_order)
         events_table = self._events_table(events, prison_number, episode_key)
         truth = self._person_truth_table(persons, prison_number, order)
@@ -1014,8 +1016,13 @@ class _Simulation:
         }
         return SimulatedService(config=config, ground_truth=ground_truth, **tables)
 
-    def _facilities_table(self) -> pl.DataFrame:
+    def _facilities_table(self, *, in_custody: int) -> pl.DataFrame:
+        """The country's facilities, with capacities scaled to the simulated population."""
         facilities = self.profile.facilities
+        custody_capacity = sum(
+            f.capacity for f in facilities if f.facility_type != "community_office"
+        )
+        scale = in_custody / (self.config.occupancy_rate * custody_capacity)
         return pl.DataFrame(
             {
                 "code": [f.code for f in facilities],
@@ -1023,7 +1030,7 @@ class _Simulation:
                 "region": [f.region for f in facilities],
                 "facility_type": [f.facility_type for f in facilities],
                 "security_level": [f.security_level for f in facilities],
-                "capacity": [f.capacity for f in facilities],
+                "capacity": [max(5, round(f.capacity * scale)) for f in facilities],
                 "population_sex": [f.population_sex for f in facilities],
             },
             schema={
