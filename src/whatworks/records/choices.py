@@ -101,6 +101,29 @@ class MovementKind(models.TextChoices):
     RELEASE = "release", _("Release")
 
 
+class TransferReason(models.TextChoices):
+    SECURITY = "security", _("Security")
+    OVERCROWDING = "overcrowding", _("Overcrowding")
+    COURT = "court", _("Court proceedings")
+    FAMILY_PROXIMITY = "family_proximity", _("Closer to family")
+    HEALTH = "health", _("Health care")
+    PROGRESSION_TO_SEMI_OPEN = "progression_to_semi_open", _("Progression to semi-open")
+    PROGRESSION_TO_OPEN = "progression_to_open", _("Progression to open")
+    PROGRAMME = "programme", _("Programme or education")
+    OTHER = "other", _("Other")
+
+
+def movement_reason_label(reason: str) -> str:
+    """The translated label of a coded movement reason; free text is shown as written.
+
+    Admissions record their admission type and releases their release type as the reason.
+    """
+    for choices in (TransferReason, AdmissionType, ReleaseType):
+        if reason in choices.values:
+            return str(choices(reason).label)
+    return reason
+
+
 class OutcomeEventType(models.TextChoices):
     REARREST = "rearrest", _("Rearrest")
     CHARGE = "charge", _("Charge")

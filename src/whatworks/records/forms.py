@@ -25,6 +25,7 @@ from whatworks.records.choices import (
     ReleaseType,
     Sex,
     SupportNeed,
+    TransferReason,
 )
 from whatworks.records.models import Facility, Person
 
@@ -190,7 +191,7 @@ class TransferForm(forms.Form):
         label=_("Move to facility"), queryset=Facility.objects.none(), empty_label=_("Choose…")
     )
     movement_date = _date(_("Date of transfer"))
-    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+    reason = forms.ChoiceField(label=_("Reason"), choices=TransferReason.choices)
 
     def __init__(self, *args, facilities: QuerySet[Facility], **kwargs):
         super().__init__(*args, **kwargs)

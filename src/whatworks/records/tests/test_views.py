@@ -484,18 +484,23 @@ def test_transfer_moves_the_person(client, dora, person_in_a, facility_b):
     client.force_login(dora)
     url = reverse("episode-transfer", args=[person_in_a.pk, episode.pk])
     response = client.post(
-        url, {"to_facility": facility_b.pk, "movement_date": "2024-03-01", "reason": "Courses"}
+        url,
+        {"to_facility": facility_b.pk, "movement_date": "2024-03-01", "reason": "programme"},
     )
     assert response.status_code == 302
     person_in_a.refresh_from_db()
     assert person_in_a.current_facility == facility_b
+    page = client.get(reverse("person-detail", args=[person_in_a.pk])).content.decode()
+    assert "Programme or education" in page and ">programme<" not in page
 
 
 def test_transfer_to_the_same_facility_is_a_field_message(client, alice, person_in_a, facility_a):
     episode = person_in_a.custody_episodes.get()
     client.force_login(alice)
     url = reverse("episode-transfer", args=[person_in_a.pk, episode.pk])
-    response = client.post(url, {"to_facility": facility_a.pk, "movement_date": "2024-03-01"})
+    response = client.post(
+        url, {"to_facility": facility_a.pk, "movement_date": "2024-03-01", "reason": "security"}
+    )
     assert response.status_code == 400
     assert "already in this facility" in response.content.decode()
 
@@ -504,7 +509,9 @@ def test_transfer_before_admission_is_a_field_message(client, dora, person_in_a,
     episode = person_in_a.custody_episodes.get()
     client.force_login(dora)
     url = reverse("episode-transfer", args=[person_in_a.pk, episode.pk])
-    response = client.post(url, {"to_facility": facility_b.pk, "movement_date": "2023-01-01"})
+    response = client.post(
+        url, {"to_facility": facility_b.pk, "movement_date": "2023-01-01", "reason": "court"}
+    )
     assert response.status_code == 400
     assert response.context["form"].errors["movement_date"]
 
