@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 
 from whatworks.accounts.models import Role, User
 from whatworks.analytics.simulation import SimulationConfig, simulate
@@ -39,7 +40,14 @@ def _account_plan() -> list[tuple[str, str, list[str]]]:
     custody = list(
         Facility.objects.exclude(facility_type=FacilityType.COMMUNITY_OFFICE).order_by("code")
     )
-    first = [custody[0].code] if custody else []
+    # Facility-wide roles go to the busiest facility, so their screens have the most to show.
+    busiest = (
+        Facility.objects.filter(pk__in=[facility.pk for facility in custody])
+        .annotate(held=Count("episodes", filter=Q(episodes__release_date__isnull=True)))
+        .order_by("-held", "code")
+        .first()
+    )
+    first = [busiest.code] if busiest else []
     plan = [
         ("admin", Role.ADMINISTRATOR, []),
         ("analyst", Role.ANALYST, []),
