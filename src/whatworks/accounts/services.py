@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import secrets
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from whatworks.accounts.models import ApiToken, User
+from whatworks.accounts.models import ApiToken, Role, User
 from whatworks.audit.services import audit_record
 
 TOKEN_PREFIX = "ww_"  # noqa: S105 - a public marker, not a secret
@@ -70,3 +73,66 @@ def api_token_authenticate(*, raw_token: str) -> User | None:
         # Written at most every five minutes, so API reads do not each cost a write.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def _facilities_by_code(codes: list[str]) -> list:
+    from whatworks.records.models import Facility
+
+    facilities = list(Facility.objects.filter(code__in=codes))
+    unknown = sorted(set(codes) - {facility.code for facility in facilities})
+    if unknown:
+        raise ValidationError(
+            {
+                "facilities": [
+                    _("Unknown facility code(s): %(codes)s") % {"codes": ", ".join(unknown)}
+                ]
+            }
+        )
+    return facilities
+
+
+@transaction.atomic
+def staff_create(
+    *, actor, username: str, role: str, facility_codes: list[str], password: str
+) -> User:
+    """Create a staff account with its role and facilities; the password must pass policy."""
+    if actor is not None and actor.role != Role.ADMINISTRATOR:
+        raise PermissionError("Only administrators create staff accounts.")
+    errors: dict[str, list[str]] = {}
+    if role not in Role.values:
+        errors["role"] = [
+            _("Unknown role %(role)s; use one of %(roles)s.")
+            % {"role": role, "roles": ", ".join(Role.values)}
+        ]
+    user = User(username=username, role=role)
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        errors["password"] = list(error.messages)
+    try:
+        facilities = _facilities_by_code(facility_codes)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        facilities = []
+    if role in (Role.ADMINISTRATOR, Role.ANALYST) and facilities:
+        errors.setdefault("facilities", []).append(
+            _("Administrators and analysts work across all facilities; give no facility.")
+        )
+    if role not in (Role.ADMINISTRATOR, Role.ANALYST) and not facilities and "role" not in errors:
+        errors.setdefault("facilities", []).append(_("This role needs at least one facility."))
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    user.save()
+    user.facilities.set(facilities)
+    audit_record(
+        actor=actor,
+        action="user.create",
+        target=user,
+        after={"username": username, "role": role, "facilities": sorted(facility_codes)},
+    )
+    return user

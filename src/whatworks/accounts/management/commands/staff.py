@@ -1,0 +1,53 @@
+import getpass
+import sys
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from whatworks.accounts.models import Role, User
+from whatworks.accounts.services import staff_create
+
+
+class Command(BaseCommand):
+    help = "Create and list staff accounts with their role and facilities."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True)
+        create = actions.add_parser("create", help="Create a staff account.")
+        create.add_argument("username")
+        create.add_argument("--role", required=True, choices=Role.values)
+        create.add_argument(
+            "--facility", action="append", default=[], help="Facility code; repeat for more."
+        )
+        create.add_argument(
+            "--password-stdin", action="store_true", help="Read the password from standard input."
+        )
+        actions.add_parser("list", help="List staff accounts.")
+
+    def handle(self, *args, action, **options):
+        if action == "list":
+            for user in User.objects.prefetch_related("facilities").order_by("username"):
+                codes = ", ".join(f.code for f in user.facilities.all()) or "all facilities"
+                state = "" if user.is_active else "  (inactive)"
+                self.stdout.write(f"{user.username}  {user.role}  {codes}{state}")
+            return
+        if options["password_stdin"]:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Password (again): "):
+                raise CommandError("The passwords do not match.")
+        try:
+            user = staff_create(
+                actor=None,
+                username=options["username"],
+                role=options["role"],
+                facility_codes=options["facility"],
+                password=password,
+            )
+        except ValidationError as error:
+            lines = [
+                f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+            ]
+            raise CommandError("\n".join(lines)) from None
+        self.stdout.write(f"Created {user.username} ({user.role}).")
