@@ -33,6 +33,9 @@ class User(AbstractUser):
     # refuses them unless the app runs in demo mode.
     is_demo_account = models.BooleanField(default=False, editable=False)
 
+    # `whatworks createsuperuser` asks for the role too; every account has one.
+    REQUIRED_FIELDS = ["role"]
+
     class Meta:
         verbose_name = _("staff user")
         verbose_name_plural = _("staff users")

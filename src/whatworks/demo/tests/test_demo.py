@@ -172,3 +172,20 @@ def test_serve_answers_healthz_and_static_files(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_console_simulate_needs_no_database_or_secret_key(tmp_path):
+    result = _whatworks(
+        "simulate",
+        "--persons",
+        "30",
+        "--seed",
+        "9",
+        "--out",
+        str(tmp_path / "extract"),
+        env=_cli_env(tmp_path / "var"),
+    )
+    assert result.returncode == 0, result.stderr
+    written = sorted(path.name for path in (tmp_path / "extract").iterdir())
+    assert "ground_truth.json" in written and "persons.parquet" in written
+    assert not (tmp_path / "var").exists()  # no database was created
