@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from whatworks.accounts.models import ApiToken, Role, User
 from whatworks.audit.services import audit_record
@@ -81,13 +82,12 @@ def _facilities_by_code(codes: list[str]) -> list:
     facilities = list(Facility.objects.filter(code__in=codes))
     unknown = sorted(set(codes) - {facility.code for facility in facilities})
     if unknown:
-        raise ValidationError(
-            {
-                "facilities": [
-                    _("Unknown facility code(s): %(codes)s") % {"codes": ", ".join(unknown)}
-                ]
-            }
-        )
+        message = ngettext(
+            "Unknown facility code: %(codes)s",
+            "Unknown facility codes: %(codes)s",
+            len(unknown),
+        ) % {"codes": ", ".join(unknown)}
+        raise ValidationError({"facilities": [message]})
     return facilities
 
 

@@ -170,8 +170,9 @@ def _validate_admission(
         and facility.population_sex != person.sex
     ):
         errors.setdefault("facility", []).append(
-            _("This facility holds %(population)s only.")
-            % {"population": PopulationSex(facility.population_sex).label}
+            _("This facility holds women only.")
+            if facility.population_sex == PopulationSex.FEMALE
+            else _("This facility holds men only.")
         )
     if (
         episode.admission_date

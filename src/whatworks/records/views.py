@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from whatworks.audit.labels import action_label, field_label
 from whatworks.audit.selectors import audit_events_for_person
 from whatworks.records import services
 from whatworks.records.access import (
@@ -171,14 +172,14 @@ def _change_history(person: Person, limit: int = 200) -> list[dict[str, Any]]:
         before, after = event.before or {}, event.after or {}
         changes = [
             {
-                "field": field,
+                "field": field_label(event.object_type, field),
                 "has_before": field in before,
                 "before": before.get(field),
                 "after": after.get(field),
             }
             for field in sorted(set(before) | set(after))
         ]
-        history.append({"event": event, "changes": changes})
+        history.append({"event": event, "action": action_label(event.action), "changes": changes})
     return history
 
 

@@ -107,8 +107,18 @@ def test_administrator_sees_everyone_and_the_change_history(client, dora, person
     assert "José Ignacio" in html and "María José" in html
     detail = client.get(detail_url(person_in_b)).content.decode()
     assert "Change history" in detail
-    assert "person.create" in detail
-    assert "custody.admit" in detail
+    assert "Person registered" in detail and "Admitted to custody" in detail
+    assert "person.create" not in detail  # codes are shown as labels
+
+
+def test_change_history_names_fields_and_values(client, dora, person_in_a):
+    from whatworks.records.services import person_update
+
+    person_update(actor=dora, person=person_in_a, data={"first_names": "José Antonio"})
+    client.force_login(dora)
+    detail = client.get(detail_url(person_in_a)).content.decode()
+    assert "Identity corrected" in detail
+    assert "First names: José Ignacio → José Antonio" in detail
 
 
 def test_case_manager_does_not_see_the_change_history(client, alice, person_in_a):
