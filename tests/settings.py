@@ -13,3 +13,7 @@ os.environ.setdefault("WHATWORKS_DATA_DIR", tempfile.mkdtemp(prefix="whatworks-t
 from whatworks.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Persistent connections from the live server's thread would keep the PostgreSQL test
+# database busy at teardown.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
