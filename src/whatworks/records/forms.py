@@ -143,8 +143,8 @@ ADMISSION_FIELDS = [
 ]
 
 
-class IntakeForm(PersonForm):
-    """Intake: a new person, the facility that receives them, and their admission."""
+class AdmissionForm(forms.Form):
+    """The facility that receives a person and the admission's details."""
 
     facility = FacilityChoiceField(
         label=_("Facility"), queryset=Facility.objects.none(), empty_label=_("Choose…")
@@ -172,18 +172,23 @@ class IntakeForm(PersonForm):
                 ("expected_release_date", _("The expected release cannot be before admission.")),
             ):
                 value = cleaned.get(field)
-                if value and value < admitted:
+                transfer_in = cleaned.get("admission_type") == AdmissionType.TRANSFER_IN
+                if value and value < admitted and not (field == "sentence_date" and transfer_in):
                     self.add_error(field, message)
         return cleaned
-
-    def person_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in PersonForm.base_fields]
 
     def admission_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in ["facility", *ADMISSION_FIELDS]]
 
     def admission_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in ADMISSION_FIELDS}
+
+
+class IntakeForm(PersonForm, AdmissionForm):
+    """Intake: a new person, the facility that receives them, and their admission."""
+
+    def person_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in PersonForm.base_fields]
 
 
 class TransferForm(forms.Form):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("persons/new/", views.person_admit, name="person-admit"),
     path("persons/<int:person_id>/", views.person_detail, name="person-detail"),
     path("persons/<int:person_id>/edit/", views.person_edit, name="person-edit"),
+    path("persons/<int:person_id>/episodes/new/", views.episode_new, name="episode-new"),
     path(
         "persons/<int:person_id>/episodes/<int:episode_id>/transfer/",
         views.episode_transfer,

@@ -32,6 +32,7 @@ from whatworks.records.access import (
 )
 from whatworks.records.choices import SupportNeed
 from whatworks.records.forms import (
+    AdmissionForm,
     IntakeForm,
     OutcomeEventForm,
     PersonForm,
@@ -161,6 +162,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "audit_events": _change_history(person) if show_history else [],
         "can_edit": can_edit_records(request.user),
         "has_release": any(episode.release_date for episode in episodes),
+        "in_custody": any(episode.is_open for episode in episodes),
     }
     return render(request, "records/person_detail.html", context)
 
@@ -241,6 +243,28 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
 def _episode_of(person: Person, episode_id: int) -> CustodyEpisode:
     return get_object_or_404(
         CustodyEpisode.objects.select_related("facility"), pk=episode_id, person=person
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def episode_new(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Readmission: a new custody episode for a person already registered."""
+    person = _editable_person(request.user, person_id)
+    form = AdmissionForm(request.POST or None, facilities=facilities_in_scope(request.user))
+    return _form_page(
+        request,
+        person=person,
+        form=form,
+        title=_("Readmit %(name)s") % {"name": person.full_name},
+        submit_label=_("Record admission"),
+        save=lambda: services.custody_admit(
+            actor=request.user,
+            person=person,
+            facility=form.cleaned_data["facility"],
+            admission_data=form.admission_data(),
+        ),
+        success_message=_("The admission has been recorded."),
     )
 
 

@@ -578,3 +578,36 @@ def test_intake_rejects_a_duplicate_national_id(client, alice, facility_a):
     assert response.status_code == 400
     assert response.context["form"].errors
     assert row_counts() == before
+
+
+def test_released_person_can_be_readmitted_from_their_page(client, alice, person_in_a):
+    from whatworks.records.services import custody_release
+
+    client.force_login(alice)
+    detail = client.get(detail_url(person_in_a)).content.decode()
+    assert reverse("episode-new", args=[person_in_a.pk]) not in detail  # still in custody
+    custody_release(
+        actor=alice,
+        episode=person_in_a.custody_episodes.get(),
+        release_date=datetime.date(2025, 1, 31),
+        release_type="end_of_sentence",
+    )
+    detail = client.get(detail_url(person_in_a)).content.decode()
+    url = reverse("episode-new", args=[person_in_a.pk])
+    assert url in detail
+    form = {
+        "facility": person_in_a.current_facility_id,
+        "admission_date": "2025-06-02",
+        "admission_type": "remand",
+        "legal_status": "remand",
+        "main_offence_category": "theft",
+    }
+    bad = client.post(url, {**form, "admission_date": "2024-12-01"})  # overlaps the last episode
+    assert bad.status_code == 400 and person_in_a.custody_episodes.count() == 1
+    assert client.post(url, form).status_code == 302
+    assert person_in_a.custody_episodes.filter(release_date__isnull=True).count() == 1
+
+
+def test_readmission_is_only_for_editors(client, pablo, person_in_a):
+    client.force_login(pablo)
+    assert client.get(reverse("episode-new", args=[person_in_a.pk])).status_code == 404
