@@ -1,8 +1,9 @@
 """The `whatworks` console command: Django's management entry point plus our own commands.
 
-`whatworks simulate` is routed to the pure-Python simulator before Django starts, so it needs
-no database and no secret key. `whatworks demo` switches on demo mode and provides the demo's
-generated secret key, which is the only way the app starts without SECRET_KEY.
+`whatworks simulate` and `whatworks recidivism` are routed to the pure-Python analytics package
+before Django starts, so they need no database and no secret key: they work on any extract.
+`whatworks demo` switches on demo mode and provides the demo's generated secret key, which is
+the only way the app starts without SECRET_KEY.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         from whatworks.analytics.simulation.cli import main as simulate_main
 
         return simulate_main(argv[2:])
+    if command == "recidivism":
+        from whatworks.analytics.recidivism.cli import main as recidivism_main
+
+        return recidivism_main(argv[2:])
     if command == "demo":
         from whatworks.environment import data_dir, ensure_demo_secret_key
 

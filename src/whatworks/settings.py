@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "whatworks.audit",
     "whatworks.records",
     "whatworks.web",
+    "whatworks.evidence",
     "whatworks.demo",
 ]
 

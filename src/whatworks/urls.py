@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("whatworks.accounts.urls")),
     path("", include("whatworks.records.urls")),
+    path("", include("whatworks.evidence.urls")),
     path("", include("whatworks.web.urls")),
 ]

@@ -62,6 +62,15 @@ def can_edit_records(user) -> bool:
     return _is_active_staff(user) and user.role in RECORD_EDITOR_ROLES
 
 
+EVIDENCE_VIEWER_ROLES = frozenset({Role.ADMINISTRATOR, Role.ANALYST, Role.FACILITY_MANAGER})
+
+
+def can_view_evidence(user) -> bool:
+    """Aggregate outcome figures: analysts and administrators for the whole service,
+    facility managers for their facilities (through ``facilities_in_scope``)."""
+    return _is_active_staff(user) and user.role in EVIDENCE_VIEWER_ROLES
+
+
 def can_view_change_history(user) -> bool:
     return _is_active_staff(user) and user.role == Role.ADMINISTRATOR
 
