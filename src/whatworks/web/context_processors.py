@@ -1,6 +1,9 @@
-from whatworks.records.access import can_view_persons
+from whatworks.records.access import can_view_evidence, can_view_persons
 
 
 def navigation(request):
     user = getattr(request, "user", None)
-    return {"nav_can_view_persons": can_view_persons(user)}
+    return {
+        "nav_can_view_persons": can_view_persons(user),
+        "nav_can_view_evidence": can_view_evidence(user),
+    }
