@@ -121,6 +121,19 @@ def breakdown_label(column: str) -> str:
     return str(dict(BREAKDOWN_CHOICES).get(column, column))
 
 
+@dataclass(frozen=True)
+class TechnicalViolationRow:
+    """One window, counted with and without technical violations (published side by side)."""
+
+    years: int
+    with_violations: WindowRow
+    without_violations: WindowRow
+
+    @property
+    def cells(self) -> tuple[WindowRow, WindowRow]:
+        return (self.with_violations, self.without_violations)
+
+
 def report_tables(report: EvidenceReport) -> dict[str, Any]:
     """The figures of a report as rows for the page and the exports."""
     result = report.result
@@ -148,9 +161,23 @@ def report_tables(report: EvidenceReport) -> dict[str, Any]:
     any_suppressed = any(row.suppressed for row in rates) or any(
         row.suppressed for group in groups for row in group.windows
     )
+    variants = report.technical_violation_variants
+    technical_violations = [
+        TechnicalViolationRow(
+            years=with_cell["years"],
+            with_violations=_window_row(with_cell),
+            without_violations=_window_row(without_cell),
+        )
+        for with_cell, without_cell in zip(
+            variants.get("with_technical_violations", []),
+            variants.get("without_technical_violations", []),
+            strict=False,
+        )
+    ]
     return {
         "definition": result["definition"],
         "rates": rates,
+        "technical_violations": technical_violations,
         "groups": groups,
         "breakdown_label": breakdown_label(column) if column else "",
         "excluded": excluded,
@@ -437,26 +464,26 @@ def export_xlsx(report: EvidenceReport) -> tuple[bytes, str]:
     workbook = Workbook()
 
     rates = workbook.active
-    rates.title = "Rates"
+    rates.title = _("Rates")
     _heading_rows(rates, report, definition)
     rates.append(window_header)
     for row in tables["rates"]:
         rates.append(_xlsx_window_cells(row))
 
-    groups = workbook.create_sheet("Groups")
+    groups = workbook.create_sheet(_("Groups"))
     _heading_rows(groups, report, definition)
     groups.append([tables["breakdown_label"] or _("No breakdown"), *window_header])
     for group in tables["groups"]:
         for row in group.windows:
             groups.append([group.label, *_xlsx_window_cells(row)])
 
-    excluded = workbook.create_sheet("Excluded")
+    excluded = workbook.create_sheet(_("Not counted"))
     _heading_rows(excluded, report, definition)
-    excluded.append([_("Reason"), _("Code"), _("Releases")])
+    excluded.append([_("Reason"), _("Code"), _("Count")])
     for reason, label, count in tables["excluded"]:
         excluded.append([label, reason, count])
 
-    about = workbook.create_sheet("Definition")
+    about = workbook.create_sheet(_("Definition"))
     for label, value in [
         (_("Definition"), definition["name"]),
         (_("Version"), definition["version"]),
@@ -648,9 +675,9 @@ def export_pdf(report: EvidenceReport) -> tuple[bytes, str]:
         story.append(Spacer(1, 2 * mm))
         paragraph(suppression_note())
 
-    paragraph(_("Releases not counted"), "Heading3")
+    paragraph(_("Releases and events not counted"), "Heading3")
     if tables["excluded"]:
-        rows = [[_("Reason"), _("Releases")]] + [
+        rows = [[_("Reason"), _("Count")]] + [
             [label, str(count)] for _reason, label, count in tables["excluded"]
         ]
         story.append(Table(rows, style=table_style, hAlign="LEFT"))

@@ -14,13 +14,19 @@ from __future__ import annotations
 import datetime
 import functools
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 from django.db.models import Q
 
-from whatworks.analytics.recidivism import RecidivismResult, Suppression, measure
+from whatworks.analytics.recidivism import (
+    RecidivismInputError,
+    RecidivismResult,
+    Suppression,
+    measure,
+    measure_technical_violation_variants,
+)
 from whatworks.evidence.forms import EvidenceQuery
 from whatworks.records.access import facilities_in_scope
 from whatworks.records.models import CustodyEpisode, Facility, OutcomeEvent
@@ -204,6 +210,9 @@ class EvidenceReport:
     releases: int
     facilities: list[FacilityOption]
     whole_service: bool
+    # The overall windows with and without technical violations, to publish side by side
+    # (domain guide §5); empty when the definition counts technical violations only.
+    technical_violation_variants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def evidence_measure(
@@ -227,6 +236,16 @@ def evidence_report(*, viewer, today: datetime.date, query: EvidenceQuery) -> Ev
     )
     result = evidence_measure(releases=releases, events=events, query=query)
     facilities = evidence_facilities(viewer=viewer)
+    try:
+        variants = measure_technical_violation_variants(
+            releases,
+            events,
+            query.definition,
+            windows=list(query.windows) if query.windows else None,
+            suppression=Suppression(),
+        )
+    except RecidivismInputError:
+        variants = {}
     return EvidenceReport(
         query=query,
         today=today,
@@ -234,4 +253,7 @@ def evidence_report(*, viewer, today: datetime.date, query: EvidenceQuery) -> Ev
         releases=releases.height,
         facilities=facilities,
         whole_service=len(facilities) == all_facilities_count(),
+        technical_violation_variants={
+            name: variant.to_dict()["windows"] for name, variant in variants.items()
+        },
     )

@@ -68,7 +68,7 @@ def test_xlsx_has_the_four_sheets_and_the_definition(client, fabio, releases_ab)
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Rates", "Groups", "Excluded", "Definition"]
+    assert workbook.sheetnames == ["Rates", "Groups", "Not counted", "Definition"]
     definition = load_definition("reconviction-3y-chile")
     rates = workbook["Rates"]
     assert rates["A1"].value == f"{definition.name}, version {definition.version}"

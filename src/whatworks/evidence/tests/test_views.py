@@ -209,3 +209,37 @@ def test_the_chart_marks_each_window_and_starts_at_100_percent(client, carla):
     html = response.content.decode()
     assert html.count('class="km-window"') == 3
     assert "End of the 3-year window" in html
+
+
+def test_rates_with_and_without_technical_violations_are_side_by_side(client, carla):
+    """Domain guide §5: publish both versions. The page's figures are the engine's."""
+    import datetime
+
+    from whatworks.analytics.recidivism import (
+        Suppression,
+        load_definition,
+        measure_technical_violation_variants,
+    )
+    from whatworks.analytics.simulation import SimulationConfig, simulate
+    from whatworks.evidence.selectors import release_frames
+    from whatworks.records.imports import extract_load
+
+    service = simulate(SimulationConfig(persons=400, seed=5, extract_date=datetime.date.today()))
+    extract_load(
+        tables={n: f for n, f in service.tables().items() if n != "person_truth"},
+        actor_label="test",
+    )
+    client.force_login(carla)
+    page = client.get(reverse("evidence"), {"definition": "reincarceration-1-2-3y"})
+    html = page.content.decode()
+    assert "With and without technical violations" in html
+
+    releases, events = release_frames(viewer=carla, today=datetime.date.today())
+    variants = measure_technical_violation_variants(
+        releases, events, load_definition("reincarceration-1-2-3y"), suppression=Suppression()
+    )
+    with_tv = variants["with_technical_violations"].windows[0]
+    without_tv = variants["without_technical_violations"].windows[0]
+    assert with_tv["recidivists"] >= without_tv["recidivists"]
+    for cell in (with_tv, without_tv):
+        assert f"{100 * cell['rate']:.1f}% ({100 * cell['ci_low']:.1f}%" in html
