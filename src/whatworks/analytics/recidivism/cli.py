@@ -7,7 +7,6 @@ printed as one clear message naming the file, the column and the row, with exit 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from whatworks.analytics.argtypes import iso_date, non_negative_int
 from whatworks.analytics.recidivism.definitions import (
     DEFAULT_DEFINITION,
     DefinitionError,
@@ -48,23 +48,6 @@ def _int_list(text: str) -> list[int]:
 
 def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected zero or more, got {value}")
-    return value
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def _mapping(text: str) -> dict[str, str]:
@@ -106,14 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--min-cell",
-        type=_non_negative,
+        type=non_negative_int,
         default=10,
         help="suppress counts from 1 to N-1 (default 10; 0 or 1 publishes every count)",
     )
-    parser.add_argument("--round", type=_non_negative, help="round published counts to base N")
+    parser.add_argument("--round", type=non_negative_int, help="round published counts to base N")
     parser.add_argument(
         "--followup-end",
-        type=_date,
+        type=iso_date,
         help="end of follow-up for every release (fills a missing followup_end_date column)",
     )
     parser.add_argument(

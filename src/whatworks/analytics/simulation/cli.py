@@ -3,42 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from whatworks.analytics.argtypes import iso_date, non_negative_int, positive_int
 from whatworks.analytics.simulation.config import COUNTRIES, SimulationConfig
 from whatworks.analytics.simulation.model import SimulatedService, simulate
 from whatworks.analytics.simulation.writer import write_extract
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected zero or more, got {value}")
-    return value
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,14 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
             "release) with a known ground truth, and write it as CSV and Parquet."
         ),
     )
-    parser.add_argument("--persons", type=_positive_int, required=True, help="number of persons")
-    parser.add_argument("--seed", type=_non_negative_int, required=True, help="random seed")
+    parser.add_argument("--persons", type=positive_int, required=True, help="number of persons")
+    parser.add_argument("--seed", type=non_negative_int, required=True, help="random seed")
     parser.add_argument("--out", type=Path, required=True, help="output folder (created)")
     parser.add_argument(
-        "--extract-date", type=_date, help="date of the extract, YYYY-MM-DD (default 2026-06-30)"
+        "--extract-date", type=iso_date, help="date of the extract, YYYY-MM-DD (default 2026-06-30)"
     )
     parser.add_argument(
-        "--history-years", type=_positive_int, help="years of admissions before the extract (5)"
+        "--history-years", type=positive_int, help="years of admissions before the extract (5)"
     )
     parser.add_argument("--country", choices=COUNTRIES, help="country profile (CL)")
     parser.add_argument(
