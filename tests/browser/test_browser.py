@@ -62,3 +62,22 @@ def test_pages_work_at_phone_width_without_errors(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360 + 1, f"{path} scrolls sideways ({width}px)"
     assert console_errors == []
+
+
+def test_language_chooser_switches_the_interface_to_spanish(
+    live_server, page, console_errors, alice, person_in_a
+):
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.get_by_label("Language").select_option("es")
+    page.get_by_role("button", name="Change language").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Panel", level=1).is_visible()
+    assert page.locator("html").get_attribute("lang") == "es"
+    page.get_by_role("link", name="Personas").click()
+    page.wait_for_url(re.compile(r".*/persons/$"))
+    assert page.get_by_text("Muñoz Rojas").first.is_visible()
+    assert console_errors == []
