@@ -189,3 +189,13 @@ def test_console_simulate_needs_no_database_or_secret_key(tmp_path):
     written = sorted(path.name for path in (tmp_path / "extract").iterdir())
     assert "ground_truth.json" in written and "persons.parquet" in written
     assert not (tmp_path / "var").exists()  # no database was created
+
+
+def test_console_instrument_scores_without_a_database(tmp_path):
+    env = _cli_env(tmp_path / "var")
+    scored = _whatworks("instrument", "score", "k6", "--answers", "[2,2,2,2,2,3]", env=env)
+    assert scored.returncode == 0, scored.stderr
+    result = json.loads(scored.stdout)
+    assert (result["total"], result["band"]) == (13, "serious_distress")
+    bad = _whatworks("instrument", "score", "audit", "--answers", "[0,0,0,0,0,0,0,0,1,9]", env=env)
+    assert bad.returncode == 2 and "audit_10" in bad.stderr and "Traceback" not in bad.stderr
