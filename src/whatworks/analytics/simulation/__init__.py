@@ -1,7 +1,8 @@
 """A synthetic prison system with a known truth.
 
-It generates persons, custody episodes, movements and post-release outcome events for a
-Chilean or Brazilian prison service, from a documented generative model (docs/simulator.md).
+It generates persons, custody episodes, movements, post-release outcome events and
+assessments (RNR screener, K6, AUDIT) for a Chilean or Brazilian prison service, from a
+documented generative model (docs/simulator.md).
 The same configuration always gives byte-identical output.
 
 >>> import datetime

@@ -101,10 +101,11 @@ def summary(service: SimulatedService, out_dir: Path) -> str:
         f"{config.extract_date.isoformat()}, {config.history_years} years of history) in "
         f"{counts['facilities']} facilities: {counts['custody_episodes']:,} custody episodes "
         f"({in_custody:,} still in custody), {counts['movements']:,} movements and "
-        f"{counts['outcome_events']:,} outcome events. Realised 3-year reconviction: "
+        f"{counts['outcome_events']:,} outcome events, {counts['assessments']:,} assessments. "
+        f"Realised 3-year reconviction: "
         f"{rate(closed)} from closed facilities (target "
         f"{config.target_reconviction_rate_3y:.1%}), {rate(lighter)} from semi-open or open "
-        f"facilities. Wrote 13 files to {out_dir}."
+        f"facilities. Wrote {2 * len(counts) + 1} files to {out_dir}."
     )
 
 

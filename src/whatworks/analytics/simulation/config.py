@@ -160,6 +160,7 @@ _PROBABILITIES = (
     "reconviction_probability",
     "custodial_sentence_probability",
     "recall_probability",
+    "health_screening_share",
 )
 
 
@@ -267,6 +268,11 @@ class SimulationConfig:
     post_release_death_rate_per_year: float = 0.008
     post_release_deportation_rate_per_year: float = 0.15
 
+    # Assessments (RNR screener, K6, AUDIT) drawn from the latent truth, with noise.
+    assessments_enabled: bool = True
+    assessment_noise_sd: float = 1.0
+    health_screening_share: float = 0.7
+
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             if field.name in _PAIR_KEYS:
@@ -336,6 +342,14 @@ class SimulationConfig:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)!r}")
         if not 1 <= self.max_offences_per_release <= 100:
             raise ValueError("max_offences_per_release must be from 1 to 100")
+        if not isinstance(self.assessments_enabled, bool):
+            raise ValueError(
+                f"assessments_enabled must be true or false, got {self.assessments_enabled!r}"
+            )
+        if not 0.0 <= self.assessment_noise_sd <= 5.0:
+            raise ValueError(
+                f"assessment_noise_sd must be from 0 to 5, got {self.assessment_noise_sd!r}"
+            )
         if self.sentence_max_days < 365:
             raise ValueError("sentence_max_days must be at least 365")
 
@@ -418,6 +432,10 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         return value
     if base is float:
         return _number(key, value)
+    if base is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{key} must be true or false, got {value!r}")
+        return value
     if base is str:
         if not isinstance(value, str):
             raise ValueError(f"{key} must be a string, got {value!r}")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from whatworks.analytics.simulation import assessments as assessment_model
 from whatworks.analytics.simulation.config import (
     CENTRAL_EIGHT,
     NEEDS_CODES,
@@ -69,7 +70,7 @@ SECURITY_LEVELS = ("maximum", "high", "medium", "low", "minimum")
 
 @dataclasses.dataclass(frozen=True)
 class SimulatedService:
-    """The six tables of a simulated prison service and the truth that generated them."""
+    """The seven tables of a simulated prison service and the truth that generated them."""
 
     config: SimulationConfig
     facilities: pl.DataFrame
@@ -78,10 +79,11 @@ class SimulatedService:
     movements: pl.DataFrame
     outcome_events: pl.DataFrame
     person_truth: pl.DataFrame
+    assessments: pl.DataFrame
     ground_truth: dict[str, Any]
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        """The six tables by name, in a stable order."""
+        """The seven tables by name, in a stable order."""
         return {
             "facilities": self.facilities,
             "persons": self.persons,
@@ -89,6 +91,7 @@ class SimulatedService:
             "movements": self.movements,
             "outcome_events": self.outcome_events,
             "person_truth": self.person_truth,
+            "assessments": self.assessments,
         }
 
 
@@ -177,6 +180,11 @@ class _Simulation:
             self.rng_calibration,
             self.rng_references,
         ) = streams
+        # A seventh child of the same SeedSequence: the first six streams (and so the other
+        # tables) are the same whether or not assessments are simulated.
+        self.rng_assessments = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(config.seed).spawn(7)[6])
+        )
         self.post_release_counts = {
             "releases_followed_up": 0,
             "offences_committed": 0,
@@ -320,6 +328,7 @@ class _Simulation:
             "foreign": foreign,
             "nationality": nationality,
             "levels": levels,
+            "latent": latent,
             "age_first": age,
             "prior_before_extract": prior,
             "lp_person": lp_person,
@@ -938,6 +947,12 @@ class _Simulation:
         movements = self._movements_table(episodes, episode_key, episode_order)
         events_table = self._events_table(events, prison_number, episode_key)
         truth = self._person_truth_table(persons, prison_number, order)
+        if config.assessments_enabled:
+            assessments = self._assessments_table(
+                persons, episodes, episode_key, episode_order, prison_number
+            )
+        else:
+            assessments = assessment_model.empty_table()
         tables = {
             "facilities": facilities,
             "persons": persons_table,
@@ -945,6 +960,7 @@ class _Simulation:
             "movements": movements,
             "outcome_events": events_table,
             "person_truth": truth,
+            "assessments": assessments,
         }
         realised = {
             facility_type: reconviction_rate_3y(
@@ -979,7 +995,7 @@ class _Simulation:
         )
         ground_truth = {
             "generator": "whatworks.analytics.simulation",
-            "model_version": 1,
+            "model_version": 2,  # 2: assessments added (the other tables as in 1)
             "seed": config.seed,
             "config": config.to_dict(),
             "window": {
@@ -1013,8 +1029,78 @@ class _Simulation:
             "post_release": dict(self.post_release_counts),
             "generations_of_custody": generations,
             "realised": {"reconviction_rate_3y": realised},
+            "assessments": {
+                "enabled": config.assessments_enabled,
+                "noise_sd": config.assessment_noise_sd,
+                "health_screening_share": config.health_screening_share,
+                "instruments": {
+                    name: count
+                    for name, count in assessments["instrument"]
+                    .value_counts()
+                    .sort("instrument")
+                    .iter_rows()
+                },
+                "rnr_auc_reconviction_3y_closed": assessment_model.intake_rnr_auc(
+                    assessments,
+                    episodes_table,
+                    events_table,
+                    facilities,
+                    extract_date=config.extract_date,
+                ),
+                "mapping": assessment_model.mapping(),
+            },
         }
         return SimulatedService(config=config, ground_truth=ground_truth, **tables)
+
+    def _assessments_table(
+        self,
+        persons: dict[str, np.ndarray],
+        episodes: dict[str, np.ndarray],
+        episode_key: np.ndarray,
+        episode_order: np.ndarray,
+        prison_number: np.ndarray,
+    ) -> pl.DataFrame:
+        """Intake assessments and RNR reassessments, in the custody_episodes order."""
+        ids = episode_order
+        person = episodes["person"][ids]
+        # Table order: a person's episodes are contiguous and in admission order.
+        breach = (episodes["admission_type"][ids] == RECALL) | (
+            episodes["released"][ids] & (episodes["release_type"][ids] == ESCAPE)
+        )
+        starts = np.r_[True, person[1:] != person[:-1]]
+        cumulative = np.cumsum(breach)
+        before = cumulative - breach
+        group_start = np.maximum.accumulate(np.where(starts, np.arange(len(ids)), 0))
+        earlier_escape = (before - before[group_start]) > 0
+        recall_now = episodes["admission_type"][ids] == RECALL
+        sentenced = episodes["sentenced"][ids]
+        inputs = assessment_model.EpisodeInputs(
+            episode_key=episode_key[ids],
+            person=person,
+            admission_day=episodes["admission_day"][ids].astype(np.int64),
+            end_day=np.where(
+                episodes["released"][ids], episodes["release_day"][ids], self.extract_day
+            ).astype(np.int64),
+            sentence_day=np.where(sentenced, episodes["sentence_day"][ids], -1).astype(np.int64),
+            expected_release_day=np.where(
+                sentenced, episodes["expected_release_day"][ids], -1
+            ).astype(np.int64),
+            prior=episodes["prior"][ids].astype(np.int64),
+            age_at_admission=episodes["age_at_admission"][ids].astype(float),
+            earlier_breach=earlier_escape | recall_now,
+        )
+        person_inputs = assessment_model.PersonInputs(
+            latent=persons["latent"],
+            female=persons["female"],
+            prison_number=prison_number,
+            literacy=np.asarray(self.person_literacy),
+            languages=self.person_languages,
+            needs_codes=self.person_needs_codes,
+            national_language=self.profile.language,
+        )
+        return assessment_model.simulate_assessments(
+            self.config, self.rng_assessments, person_inputs, inputs
+        )
 
     def _facilities_table(self, *, in_custody: int) -> pl.DataFrame:
         """The country's facilities, with capacities scaled to the simulated population."""
@@ -1090,6 +1176,7 @@ class _Simulation:
             languages.append(spoken)
             cultures.append(CULTURE_OF_NATIONALITY[code])
         first_names, last_names = person_names(rng, cultures, female)
+        self.person_languages = languages
 
         u = rng.random(n)
         literacy = np.select(
@@ -1122,6 +1209,8 @@ class _Simulation:
             ";".join(code for code, has in zip(NEEDS_CODES, row, strict=True) if has) or None
             for row in needs_matrix
         ]
+        self.person_literacy = literacy
+        self.person_needs_codes = needs_codes
 
         u = rng.random(n)
         not_recorded = config.gender_not_recorded_share
@@ -1419,6 +1508,33 @@ def reconviction_rate_3y(
     ``extract_date`` (full follow-up). A release counts as reconvicted when the person has a
     reconviction event with release_date < event_date <= release_date + 3 years.
     """
+    releases = release_reconvicted_3y(
+        custody_episodes,
+        outcome_events,
+        facilities,
+        extract_date=extract_date,
+        facility_types=facility_types,
+    )
+    count = releases.height
+    reconvicted = int(releases["reconvicted"].sum()) if count else 0
+    return {
+        "facility_types": list(facility_types),
+        "releases": count,
+        "reconvicted": reconvicted,
+        "rate": reconvicted / count if count else None,
+    }
+
+
+def release_reconvicted_3y(
+    custody_episodes: pl.DataFrame,
+    outcome_events: pl.DataFrame,
+    facilities: pl.DataFrame,
+    *,
+    extract_date: datetime.date,
+    facility_types: tuple[str, ...] = ("closed",),
+) -> pl.DataFrame:
+    """One row per counted release (as in ``reconviction_rate_3y``), in the episodes' order:
+    ``episode_key``, ``prison_number``, ``release_date`` and ``reconvicted`` (bool)."""
     types = facilities.select(pl.col("code").alias("facility"), "facility_type")
     releases = (
         custody_episodes.join(types, on="facility", how="left")
@@ -1441,12 +1557,10 @@ def reconviction_rate_3y(
         )
         .select("episode_key")
         .unique()
-        .height
     )
-    count = releases.height
-    return {
-        "facility_types": list(facility_types),
-        "releases": count,
-        "reconvicted": reconvicted,
-        "rate": reconvicted / count if count else None,
-    }
+    return releases.select(
+        "episode_key",
+        "prison_number",
+        "release_date",
+        pl.col("episode_key").is_in(reconvicted["episode_key"].implode()).alias("reconvicted"),
+    )

@@ -14,11 +14,12 @@ TABLES = (
     "movements",
     "outcome_events",
     "person_truth",
+    "assessments",
 )
 
 
 def write_extract(service: SimulatedService, out_dir: str | Path) -> list[Path]:
-    """Write ``<table>.csv`` and ``<table>.parquet`` for the six tables and ``ground_truth.json``.
+    """Write ``<table>.csv`` and ``<table>.parquet`` for the seven tables and ``ground_truth.json``.
 
     CSV files are UTF-8 with a header row, ISO dates, and empty fields for nulls. The
     directory is created if needed and existing files are overwritten. Returns the paths

@@ -90,6 +90,15 @@ EXPECTED_COLUMNS = {
         "substance_abuse": pl.Float64,
         "linear_predictor": pl.Float64,
     },
+    "assessments": {
+        "assessment_key": pl.String,
+        "prison_number": pl.String,
+        "episode_key": pl.String,
+        "instrument": pl.String,
+        "version": pl.String,
+        "assessed_on": pl.Date,
+        "answers": pl.String,
+    },
 }
 
 SPANISH_NAME_NATIONALITIES = ("CL", "PE", "BO", "CO", "VE", "PY")
@@ -626,13 +635,13 @@ def test_bad_overrides_are_rejected_with_the_key_named(overrides, message):
 # -- command line -------------------------------------------------------------------------
 
 
-def test_cli_writes_thirteen_files_and_a_summary(tmp_path, capsys):
+def test_cli_writes_fifteen_files_and_a_summary(tmp_path, capsys):
     out = tmp_path / "extract"
     code = main(["simulate", "--persons", "200", "--seed", "4", "--out", str(out)])
     assert code == 0
     names = sorted(path.name for path in out.iterdir())
     tables = ["custody_episodes", "facilities", "movements", "outcome_events", "person_truth"]
-    tables.append("persons")
+    tables += ["persons", "assessments"]
     expected = sorted([f"{t}.csv" for t in tables] + [f"{t}.parquet" for t in tables])
     assert names == sorted([*expected, "ground_truth.json"])
     summary = capsys.readouterr().out
