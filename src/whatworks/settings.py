@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "whatworks.records",
     "whatworks.web",
     "whatworks.evidence",
+    "whatworks.assessments",
     "whatworks.demo",
 ]
 

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("whatworks.accounts.urls")),
     path("", include("whatworks.records.urls")),
     path("", include("whatworks.evidence.urls")),
+    path("", include("whatworks.assessments.urls")),
     path("", include("whatworks.web.urls")),
 ]

@@ -81,3 +81,33 @@ def test_language_chooser_switches_the_interface_to_spanish(
     page.wait_for_url(re.compile(r".*/persons/$"))
     assert page.get_by_text("Muñoz Rojas").first.is_visible()
     assert console_errors == []
+
+
+def test_case_manager_completes_a_k6_and_sees_the_band(
+    live_server, page, console_errors, alice, person_in_a
+):
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/persons/{person_in_a.pk}/")
+    page.get_by_role("link", name="Assessments and new assessment").click()
+    page.wait_for_url(re.compile(rf".*/persons/{person_in_a.pk}/assessments/$"))
+    page.get_by_label(re.compile(r"Kessler Psychological Distress Scale")).check()
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url(re.compile(r".*/assessments/\d+/edit/$"))
+
+    # Five answers of "Some of the time" (2) and one of "Most of the time" (3): total 13.
+    questions = page.get_by_role("group", name=re.compile(r"During the past 30 days"))
+    assert questions.count() == 6
+    for index in range(6):
+        answer = "Most of the time" if index == 5 else "Some of the time"
+        questions.nth(index).get_by_label(answer, exact=True).check()
+    page.get_by_role("button", name="Complete").click()
+
+    page.wait_for_url(re.compile(r".*/assessments/\d+/$"))
+    assert page.get_by_text("Serious psychological distress", exact=True).is_visible()
+    assert page.locator(".assessment-total").inner_text() == "13"
+    assert console_errors == []

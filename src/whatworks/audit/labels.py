@@ -8,6 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {
     "api_token.create": _("API token created"),
+    "assessment.complete": _("Assessment completed"),
+    "assessment.import": _("Assessments loaded"),
+    "assessment.override": _("Assessment band overridden"),
+    "assessment.read_answers": _("Assessment answers viewed"),
+    "assessment.save_draft": _("Assessment draft saved"),
+    "assessment.start": _("Assessment started"),
+    "instrument_version.register": _("Instrument version registered"),
     "api_token.revoke": _("API token revoked"),
     "custody.admit": _("Admitted to custody"),
     "custody.release": _("Released"),

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 
 from whatworks.accounts.models import Role, User
 from whatworks.analytics.simulation import SimulationConfig, simulate
+from whatworks.assessments.imports import assessments_load
 from whatworks.audit.services import audit_record
 from whatworks.demo.models import DemoRun
 from whatworks.records.choices import FacilityType
@@ -112,8 +113,12 @@ def demo_create(*, persons: int, seed: int, extract_date: datetime.date) -> Demo
         "outcome_events": service.outcome_events,
     }
     summary = extract_load(tables=tables, actor_label="demo")
+    assessments = assessments_load(table=service.assessments, actor_label="demo")
     accounts = _create_accounts()
     _save_accounts(accounts)
     return DemoRun.objects.create(
-        persons=persons, seed=seed, extract_date=extract_date, rows_loaded=summary.total
+        persons=persons,
+        seed=seed,
+        extract_date=extract_date,
+        rows_loaded=summary.total + assessments,
     )

@@ -37,13 +37,13 @@ RECORD_EDITOR_ROLES = frozenset({Role.ADMINISTRATOR, Role.FACILITY_MANAGER, Role
 ALL_FACILITY_ROLES = frozenset({Role.ADMINISTRATOR, Role.ANALYST})
 
 
-def _is_active_staff(user) -> bool:
+def is_active_staff(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
 def facilities_in_scope(user) -> QuerySet[Facility]:
     """Facilities whose figures the user may see (aggregates for analysts)."""
-    if not _is_active_staff(user):
+    if not is_active_staff(user):
         return Facility.objects.none()
     if user.role in ALL_FACILITY_ROLES:
         return Facility.objects.all()
@@ -51,15 +51,15 @@ def facilities_in_scope(user) -> QuerySet[Facility]:
 
 
 def can_view_persons(user) -> bool:
-    return _is_active_staff(user) and user.role in PERSON_VIEWER_ROLES
+    return is_active_staff(user) and user.role in PERSON_VIEWER_ROLES
 
 
 def can_view_outcomes(user) -> bool:
-    return _is_active_staff(user) and user.role in OUTCOME_VIEWER_ROLES
+    return is_active_staff(user) and user.role in OUTCOME_VIEWER_ROLES
 
 
 def can_edit_records(user) -> bool:
-    return _is_active_staff(user) and user.role in RECORD_EDITOR_ROLES
+    return is_active_staff(user) and user.role in RECORD_EDITOR_ROLES
 
 
 EVIDENCE_VIEWER_ROLES = frozenset({Role.ADMINISTRATOR, Role.ANALYST, Role.FACILITY_MANAGER})
@@ -68,11 +68,11 @@ EVIDENCE_VIEWER_ROLES = frozenset({Role.ADMINISTRATOR, Role.ANALYST, Role.FACILI
 def can_view_evidence(user) -> bool:
     """Aggregate outcome figures: analysts and administrators for the whole service,
     facility managers for their facilities (through ``facilities_in_scope``)."""
-    return _is_active_staff(user) and user.role in EVIDENCE_VIEWER_ROLES
+    return is_active_staff(user) and user.role in EVIDENCE_VIEWER_ROLES
 
 
 def can_view_change_history(user) -> bool:
-    return _is_active_staff(user) and user.role == Role.ADMINISTRATOR
+    return is_active_staff(user) and user.role == Role.ADMINISTRATOR
 
 
 def persons_visible_to(user) -> QuerySet[Person]:

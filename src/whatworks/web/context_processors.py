@@ -1,3 +1,4 @@
+from whatworks.assessments.access import can_view_due_list
 from whatworks.records.access import can_view_evidence, can_view_persons
 
 
@@ -6,4 +7,5 @@ def navigation(request):
     return {
         "nav_can_view_persons": can_view_persons(user),
         "nav_can_view_evidence": can_view_evidence(user),
+        "nav_can_view_assessments": can_view_due_list(user),
     }
