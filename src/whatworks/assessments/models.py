@@ -10,8 +10,6 @@ Invariants live twice: in ``services.py`` (as field messages) and here as constr
 
 from __future__ import annotations
 
-import functools
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -20,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from whatworks.analytics.instruments import Instrument
 from whatworks.analytics.instruments.model import instrument_from_mapping
 from whatworks.records.models import CustodyEpisode, Facility, Person
+
+_BUILT_INSTRUMENTS: dict[str, Instrument] = {}
 
 
 class InstrumentVersion(models.Model):
@@ -43,10 +43,18 @@ class InstrumentVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.slug} {self.version}"
 
-    @functools.cached_property
+    @property
     def instrument(self) -> Instrument:
-        """The engine's instrument, rebuilt from the stored definition (not from the file)."""
-        return instrument_from_mapping(self.definition, source=f"{self.slug}@{self.version}")
+        """The engine's instrument, rebuilt from the stored definition (not from the file).
+
+        Building validates the definition against the schema, which is slow; a stored version
+        never changes, so the built instrument is shared by its content hash.
+        """
+        built = _BUILT_INSTRUMENTS.get(self.sha256)
+        if built is None:
+            built = instrument_from_mapping(self.definition, source=f"{self.slug}@{self.version}")
+            _BUILT_INSTRUMENTS[self.sha256] = built
+        return built
 
 
 class AssessmentStatus(models.TextChoices):

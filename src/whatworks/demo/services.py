@@ -8,6 +8,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
@@ -15,6 +16,8 @@ from django.db.models import Count, Q
 from whatworks.accounts.models import Role, User
 from whatworks.analytics.simulation import SimulationConfig, simulate
 from whatworks.assessments.imports import assessments_load
+from whatworks.assessments.models import Assessment, AssessmentStatus, InstrumentVersion
+from whatworks.assessments.services import assessment_override
 from whatworks.audit.services import audit_record
 from whatworks.demo.models import DemoRun
 from whatworks.records.choices import FacilityType
@@ -83,6 +86,49 @@ def _create_accounts() -> list[DemoAccount]:
     return accounts
 
 
+# Reasons a Chilean case team might record; the demo's service is simulated in Chile.
+DEMO_OVERRIDE_REASONS = (
+    "Sanciones disciplinarias recientes que el instrumento no recoge.",
+    "Red de apoyo familiar verificada y estable.",
+    "Causas pendientes informadas por la fiscalía.",
+    "Participación sostenida en el programa de tratamiento.",
+    "Consumo problemático activo detectado en la entrevista.",
+)
+DEMO_OVERRIDE_SHARE = 0.07  # inside the 5-15% that classification policies expect
+
+
+def _demo_overrides(*, seed: int) -> int:
+    """Professional overrides on a share of the RNR screens, approved by the demo's
+    administrator, so the override-rate dashboard has something real to show."""
+    administrator = User.objects.get(username="admin")
+    rng = np.random.default_rng([seed, 7])
+    bands = {
+        version.pk: [band.code for band in version.instrument.bands]
+        for version in InstrumentVersion.objects.filter(slug="rnr-screener")
+    }
+    # Only the columns needed: each row's stored answers are large JSON.
+    screens = (
+        Assessment.objects.filter(
+            status=AssessmentStatus.COMPLETED, instrument_version__slug="rnr-screener"
+        )
+        .order_by("pk")
+        .values_list("pk", "band", "instrument_version_id")
+    )
+    chosen = [screen for screen in screens if rng.random() < DEMO_OVERRIDE_SHARE]
+    for pk, band, version_id in chosen:
+        codes = bands[version_id]
+        position = codes.index(band)
+        step = 1 if (rng.random() < 0.6 and position + 1 < len(codes)) or position == 0 else -1
+        assessment_override(
+            actor=administrator,
+            assessment=Assessment(pk=pk),
+            band=codes[position + step],
+            reason=DEMO_OVERRIDE_REASONS[int(rng.integers(len(DEMO_OVERRIDE_REASONS)))],
+            approver=administrator,
+        )
+    return len(chosen)
+
+
 def demo_accounts() -> list[DemoAccount]:
     path = demo_accounts_file()
     if not path.exists():
@@ -116,6 +162,7 @@ def demo_create(*, persons: int, seed: int, extract_date: datetime.date) -> Demo
     assessments = assessments_load(table=service.assessments, actor_label="demo")
     accounts = _create_accounts()
     _save_accounts(accounts)
+    _demo_overrides(seed=seed)
     return DemoRun.objects.create(
         persons=persons,
         seed=seed,

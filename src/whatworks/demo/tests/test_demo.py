@@ -47,6 +47,14 @@ def test_demo_creates_a_service_and_an_account_per_role(demo_settings, tmp_path)
     assert Person.objects.count() == 120
     assert CustodyEpisode.objects.filter(release_date__isnull=True).exists()
     assert User.objects.filter(is_demo_account=True).count() == len(accounts)
+    # Assessments come with the simulated service, and a policy-like share is overridden.
+    from whatworks.assessments.models import Assessment
+
+    screens = Assessment.objects.filter(instrument_version__slug="rnr-screener")
+    overridden = screens.exclude(override_band="")
+    assert screens.count() > 120
+    assert 0.03 < overridden.count() / screens.count() < 0.12
+    assert all(a.override_reason and a.override_band != a.band for a in overridden)
 
 
 @pytest.mark.django_db
