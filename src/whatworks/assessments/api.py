@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
 
+from whatworks.accounts.models import User
 from whatworks.assessments import selectors, services
 from whatworks.assessments.access import (
     access_assessment_by_id,
@@ -78,6 +81,14 @@ class StartIn(Schema):
 
 class AnswersIn(Schema):
     answers: dict[str, Any]
+
+
+class OverrideIn(Schema):
+    band: str = Field(..., description="One of the instrument's band codes.")
+    reason: str = Field(..., max_length=2000)
+    approver: str = Field(
+        ..., description="Username of the approving facility manager or administrator."
+    )
 
 
 def _person_or_404(user, person_id: int) -> Person:
@@ -158,4 +169,27 @@ def save_draft(request, assessment_id: int, payload: AnswersIn):
 def complete(request, assessment_id: int, payload: AnswersIn):
     assessment = _assessment_or_404(request.auth, assessment_id, for_edit=True)
     services.assessment_complete(actor=request.auth, assessment=assessment, answers=payload.answers)
+    return _detail(request.auth, _assessment_or_404(request.auth, assessment_id))
+
+
+@router.post(
+    "/assessments/{assessment_id}/override",
+    response=AssessmentDetail,
+    summary="Professional override of the band, with its reason and approver",
+)
+def override(request, assessment_id: int, payload: OverrideIn):
+    """The override is stored beside the computed band, never instead of it."""
+    assessment = _assessment_or_404(request.auth, assessment_id, for_edit=True)
+    approver = User.objects.filter(username=payload.approver, is_active=True).first()
+    if approver is None:
+        raise ValidationError(
+            {"approver": [_("Unknown approver: %(name)s") % {"name": payload.approver}]}
+        )
+    services.assessment_override(
+        actor=request.auth,
+        assessment=assessment,
+        band=payload.band,
+        reason=payload.reason,
+        approver=approver,
+    )
     return _detail(request.auth, _assessment_or_404(request.auth, assessment_id))

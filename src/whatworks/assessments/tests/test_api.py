@@ -134,3 +134,33 @@ def test_roles_without_assessments(client, carla, pablo, person_in_a):
         bearer(pablo),
     )
     assert response.status_code == 403
+
+
+def test_override_through_the_api_keeps_the_computed_band(client, alice, fabio, person_in_a):
+    from whatworks.assessments.tests.helpers import rnr_answers
+
+    assessment = completed(alice, person_in_a, "rnr-screener", rnr_answers(high=True))
+    url = f"/api/v1/assessments/{assessment.pk}/override"
+    headers = bearer(alice)
+    no_reason = send(
+        client, "post", url, {"band": "moderate", "reason": " ", "approver": "fabio"}, headers
+    )
+    assert no_reason.status_code == 422
+    assert ["body", "reason"] in [d["loc"] for d in no_reason.json()["detail"]]
+    unknown = send(
+        client, "post", url, {"band": "moderate", "reason": "x", "approver": "nobody"}, headers
+    )
+    assert ["body", "approver"] in [d["loc"] for d in unknown.json()["detail"]]
+    self_approved = send(
+        client, "post", url, {"band": "moderate", "reason": "x", "approver": "alice"}, headers
+    )
+    assert self_approved.status_code == 422  # a case manager cannot approve, least of all herself
+    body = {"band": "moderate", "reason": "Verified family support.", "approver": "fabio"}
+    done = send(client, "post", url, body, headers)
+    assert done.status_code == 200, done.content
+    result = done.json()
+    assert (result["band"], result["override_band"], result["effective_band"]) == (
+        assessment.band,
+        "moderate",
+        "moderate",
+    )
