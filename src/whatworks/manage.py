@@ -9,7 +9,13 @@ generated secret key, which is the only way the app starts without SECRET_KEY.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
+
+# Developer commands that never sign anything: they may run without SECRET_KEY (with a
+# throwaway one), so a contributor can make migrations or messages with no configuration.
+# Everything else, serving above all, refuses to start without SECRET_KEY.
+KEYLESS_COMMANDS = frozenset({"makemigrations", "makemessages", "compilemessages", "help"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
         os.environ["WHATWORKS_DEMO_MODE"] = "1"
         os.environ.setdefault("SECRET_KEY", ensure_demo_secret_key(data_dir()))
+    if command in KEYLESS_COMMANDS and not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = "keyless-developer-command-" + secrets.token_urlsafe(32)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whatworks.settings")
 
     from django.core.management import execute_from_command_line

@@ -157,9 +157,16 @@ def test_console_demo_end_to_end(tmp_path):
 
 
 def test_app_refuses_to_start_without_a_secret_key(tmp_path):
-    result = _whatworks("check", env=_cli_env(tmp_path))
-    assert result.returncode != 0
-    assert "SECRET_KEY is not set" in result.stderr
+    for command in ("check", "serve", "migrate"):
+        result = _whatworks(command, env=_cli_env(tmp_path))
+        assert result.returncode != 0
+        assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_developer_commands_run_without_a_secret_key(tmp_path):
+    result = _whatworks("makemigrations", "--check", "--dry-run", env=_cli_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_serve_answers_healthz_and_static_files(tmp_path):
