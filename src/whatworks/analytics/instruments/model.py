@@ -24,6 +24,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from whatworks.analytics.packaged import packaged_yaml_texts
+
 LANGUAGES = ("en", "es", "pt-br")
 DEFAULT_LANGUAGE = "en"
 ITEM_TYPES = ("single_choice", "multiple_choice", "number", "yes_no", "text")
@@ -469,12 +471,10 @@ def _parse_yaml(text: str, source: str) -> Instrument:
 
 @functools.cache
 def _builtins() -> dict[str, Instrument]:
-    folder = importlib.resources.files(__package__).joinpath("builtin")
     found = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith((".yaml", ".yml")):
-            instrument = _parse_yaml(entry.read_text("utf-8"), f"builtin/{entry.name}")
-            found[instrument.slug] = instrument
+    for name, text in packaged_yaml_texts(__package__, "builtin"):
+        instrument = _parse_yaml(text, f"builtin/{name}")
+        found[instrument.slug] = instrument
     return found
 
 

@@ -24,6 +24,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from whatworks.analytics.packaged import packaged_yaml_texts
+
 EVENT_TYPES = ("rearrest", "charge", "reconviction", "reincarceration", "technical_violation")
 TECHNICAL_VIOLATION = "technical_violation"
 DATE_BASES = ("event_date", "offence_date", "conviction_date")
@@ -223,12 +225,10 @@ def _parse_yaml(text: str, source: str) -> Definition:
 
 @functools.cache
 def _presets() -> dict[str, Definition]:
-    folder = importlib.resources.files(__package__).joinpath("presets")
     presets = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith((".yaml", ".yml")):
-            definition = _parse_yaml(entry.read_text("utf-8"), f"preset {entry.name}")
-            presets[definition.slug] = definition
+    for name, text in packaged_yaml_texts(__package__, "presets"):
+        definition = _parse_yaml(text, f"preset {name}")
+        presets[definition.slug] = definition
     return presets
 
 
