@@ -92,6 +92,7 @@ def access_assessment_by_id(user, assessment_id: int) -> Assessment:
     return (
         assessments_visible_to(user)
         .select_related("person", "instrument_version", "assessed_by", "override_approved_by")
+        .defer("instrument_version__definition")
         .get(pk=assessment_id)
     )
 

@@ -36,6 +36,9 @@ def assessment_list(*, viewer, person: Person) -> QuerySet[Assessment]:
         assessments_visible_to(viewer)
         .filter(person=person)
         .select_related("instrument_version", "assessed_by")
+        # The instrument is built once per version (models._BUILT_INSTRUMENTS); decoding
+        # the stored definition and the answers of every row would dominate the page.
+        .defer("instrument_version__definition", "answers")
         .order_by("-assessed_on", "-id")
     )
 
@@ -98,6 +101,7 @@ def reassessment_due_list(
             next_due_date__lte=today + datetime.timedelta(days=within_days),
         )
         .select_related("person", "person__current_facility", "instrument_version")
+        .defer("instrument_version__definition", "answers")
         .order_by("next_due_date", "person__last_names", "id")
     )
     return [row for row in rows if can_assess(viewer, row.slug)]
@@ -163,6 +167,7 @@ def needs_for_planning(person: Person) -> dict[str, Any]:
             status=AssessmentStatus.COMPLETED,
         )
         .select_related("instrument_version")
+        .defer("instrument_version__definition", "answers")
         .order_by("-assessed_on", "-id")
         .first()
     )
