@@ -40,6 +40,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_numbers(name: str, default: dict[str, float]) -> dict[str, float]:
+    """``key=number`` pairs separated by commas, e.g. ``low=0,moderate=100``. Keys that are
+    not given keep their default; an unknown key or a value that is not a number stops the
+    start-up, naming the variable."""
+    raw = os.environ.get(name)
+    values = dict(default)
+    if raw is None or not raw.strip():
+        return values
+    for pair in raw.split(","):
+        key, separator, value = pair.partition("=")
+        key = key.strip()
+        if not separator or key not in default:
+            raise ImproperlyConfigured(
+                f"{name}: {pair.strip()!r} is not one of {', '.join(default)} = number"
+            )
+        try:
+            values[key] = float(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {key} must be a number, got {value!r}") from None
+    return values
+
+
 def data_dir() -> Path:
     """The folder for the default SQLite database, the demo's secret key and uploads."""
     return Path(os.environ.get("WHATWORKS_DATA_DIR", "var")).resolve()

@@ -8,7 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from whatworks.environment import data_dir, env_bool, env_list, env_str
+from whatworks.environment import data_dir, env_bool, env_list, env_numbers, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "whatworks.web",
     "whatworks.evidence",
     "whatworks.assessments",
+    "whatworks.treatment",
     "whatworks.demo",
 ]
 
@@ -157,3 +158,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
+
+# Treatment (README, "Treatment"): the risk principle's target hours per risk band, the
+# waitlist's weights, the plan review interval per band, and the remission rules in force.
+TREATMENT_DOSAGE_HOURS = env_numbers(
+    "WHATWORKS_DOSAGE_HOURS", {"low": 0, "moderate": 100, "high": 200, "very_high": 300}
+)
+TREATMENT_WAITLIST_WEIGHTS = env_numbers(
+    "WHATWORKS_WAITLIST_WEIGHTS", {"risk": 0.4, "need": 0.3, "release": 0.2, "waiting": 0.1}
+)
+TREATMENT_REVIEW_MONTHS = env_numbers(
+    "WHATWORKS_PLAN_REVIEW_MONTHS", {"low": 12, "moderate": 6, "high": 3, "very_high": 3}
+)
+# A rules file name under analytics/treatment/builtin ("br-lep") or "none".
+TREATMENT_REMISSION_RULES = env_str("WHATWORKS_REMISSION_RULES", "br-lep")

@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("whatworks.records.urls")),
     path("", include("whatworks.evidence.urls")),
     path("", include("whatworks.assessments.urls")),
+    path("", include("whatworks.treatment.urls")),
     path("", include("whatworks.web.urls")),
 ]

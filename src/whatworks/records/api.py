@@ -18,6 +18,7 @@ from whatworks.records.access import (
 )
 from whatworks.records.choices import (
     AdmissionType,
+    EducationLevel,
     FacilityType,
     Gender,
     LegalStatus,
@@ -102,6 +103,7 @@ class PersonDetail(PersonListItem):
     nationality: str
     languages: list[str]
     literacy: Literacy
+    education_level: EducationLevel
     support_needs: list[str]
     research_id: str
 
@@ -125,6 +127,7 @@ class PersonFields(Schema):
     nationality: str = Field(..., min_length=2, max_length=2, examples=["CL"])
     languages: list[str] = Field(default_factory=list, examples=[["es"]])
     literacy: Literacy = Literacy.NOT_RECORDED
+    education_level: EducationLevel = EducationLevel.NOT_RECORDED
     support_needs: list[str] = Field(default_factory=list)
 
     def as_service_data(self) -> dict:
@@ -144,6 +147,7 @@ class PersonPatch(Schema):
     nationality: str | None = Field(None, min_length=2, max_length=2)
     languages: list[str] | None = None
     literacy: Literacy | None = None
+    education_level: EducationLevel | None = None
     support_needs: list[str] | None = None
 
 

@@ -48,6 +48,18 @@ class Literacy(models.TextChoices):
     NOT_RECORDED = "not_recorded", _("Not recorded")
 
 
+class EducationLevel(models.TextChoices):
+    """Highest level of schooling completed; the order matters (education levelling)."""
+
+    NONE = "none", _("No schooling")
+    PRIMARY_INCOMPLETE = "primary_incomplete", _("Primary, not completed")
+    PRIMARY = "primary", _("Primary completed")
+    SECONDARY_INCOMPLETE = "secondary_incomplete", _("Secondary, not completed")
+    SECONDARY = "secondary", _("Secondary completed")
+    TERTIARY = "tertiary", _("Higher education")
+    NOT_RECORDED = "not_recorded", _("Not recorded")
+
+
 class SupportNeed(models.TextChoices):
     LEARNING_DISABILITY = "learning_disability", _("Learning disability")
     INTELLECTUAL_DISABILITY = "intellectual_disability", _("Intellectual disability")

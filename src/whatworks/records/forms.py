@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from whatworks.records.choices import (
     AdmissionType,
+    EducationLevel,
     FacilityType,
     Gender,
     LegalStatus,
@@ -99,6 +100,12 @@ class PersonForm(forms.Form):
         help_text=_("ISO 639 codes separated by commas, main language first, for example es, arn."),
     )
     literacy = _choice(_("Literacy"), Literacy.choices, initial=Literacy.NOT_RECORDED)
+    education_level = _choice(
+        _("Education"),
+        EducationLevel.choices,
+        required=False,
+        initial=EducationLevel.NOT_RECORDED,
+    )
     support_needs = forms.MultipleChoiceField(
         label=_("Disability or learning needs"),
         choices=SupportNeed.choices,
@@ -122,9 +129,14 @@ class PersonForm(forms.Form):
             "nationality": person.nationality,
             "languages": ", ".join(person.languages or []),
             "literacy": person.literacy,
+            "education_level": person.education_level,
             "support_needs": person.support_needs or [],
             "support_needs_notes": person.support_needs_notes,
         }
+
+    def clean_education_level(self) -> str:
+        # Forms and clients written before the field existed leave it out: not recorded.
+        return self.cleaned_data.get("education_level") or EducationLevel.NOT_RECORDED
 
     def person_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in PersonForm.base_fields}

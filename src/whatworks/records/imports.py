@@ -113,6 +113,7 @@ def extract_load(*, tables: dict[str, pl.DataFrame], actor=None, actor_label: st
             nationality=row["nationality"],
             languages=_split_codes(row.get("languages")),
             literacy=row.get("literacy") or "not_recorded",
+            education_level=row.get("education_level") or "not_recorded",
             support_needs=_split_codes(row.get("needs_codes")),
         )
         for row in tables["persons"].iter_rows(named=True)

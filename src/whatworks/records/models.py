@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from whatworks.records.choices import (
     AdmissionType,
+    EducationLevel,
     FacilityType,
     Gender,
     LegalStatus,
@@ -94,6 +95,12 @@ class Person(models.Model):
     )
     literacy = models.CharField(
         _("literacy"), max_length=16, choices=Literacy.choices, default=Literacy.NOT_RECORDED
+    )
+    education_level = models.CharField(
+        _("education"),
+        max_length=24,
+        choices=EducationLevel.choices,
+        default=EducationLevel.NOT_RECORDED,
     )
     support_needs = models.JSONField(_("disability or learning needs"), default=list, blank=True)
     support_needs_notes = models.TextField(_("notes on needs"), blank=True)

@@ -33,6 +33,7 @@ from whatworks.records.models import (
     OutcomeEvent,
     Person,
 )
+from whatworks.records.signals import person_left_facility
 
 PERSON_FIELDS = [
     "prison_number",
@@ -45,6 +46,7 @@ PERSON_FIELDS = [
     "nationality",
     "languages",
     "literacy",
+    "education_level",
     "support_needs",
     "support_needs_notes",
 ]
@@ -402,6 +404,15 @@ def custody_transfer(
         before=before,
         after={"facility_id": to_facility.pk, "movement_date": movement_date, "reason": reason},
     )
+    person_left_facility.send(
+        sender=CustodyMovement,
+        actor=actor,
+        episode=episode,
+        person=episode.person,
+        kind=MovementKind.TRANSFER,
+        movement_date=movement_date,
+        from_facility=movement.from_facility,
+    )
     return movement
 
 
@@ -452,6 +463,15 @@ def custody_release(
         person=episode.person,
         before=before,
         after=snapshot(episode, ["release_date", "release_type"]),
+    )
+    person_left_facility.send(
+        sender=CustodyMovement,
+        actor=actor,
+        episode=episode,
+        person=episode.person,
+        kind=MovementKind.RELEASE,
+        movement_date=release_date,
+        from_facility=episode.facility,
     )
     return episode
 
