@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from whatworks.analytics.recidivism.suppression import Suppression, wilson_interval
 from whatworks.analytics.treatment import (
@@ -176,7 +177,11 @@ def person_treatment(*, viewer, person: Person) -> PersonTreatment:
     plans = list(access.plans_visible_to(viewer).filter(person=person).order_by("-version"))
     approved = next((plan for plan in plans if plan.status == PlanStatus.APPROVED), None)
     draft = next((plan for plan in plans if plan.status == PlanStatus.DRAFT), None)
-    episode = person.custody_episodes.order_by("-admission_date", "-id").first()
+    # The open episode (where new plans and referrals attach), else the latest one.
+    episode = (
+        person.custody_episodes.filter(release_date__isnull=True).order_by("-id").first()
+        or person.custody_episodes.order_by("-admission_date", "-id").first()
+    )
     referrals = referral_rows(
         access.referrals_visible_to(viewer).filter(person=person).order_by("-referral_date", "-id")
     )
@@ -192,13 +197,24 @@ def person_treatment(*, viewer, person: Person) -> PersonTreatment:
     )
 
 
+def _in_active_language(texts) -> str:
+    """One of a rules file's texts (keyed en / es / pt-br) in the active language."""
+    if isinstance(texts, str):
+        return texts
+    language = (get_language() or "en").lower()
+    for key in (language, language.split("-")[0], "en"):
+        if key in texts:
+            return texts[key]
+    return next(iter(texts.values()), "")
+
+
 def remission_for(*, viewer, person: Person, episode: CustodyEpisode | None):
     remission_rules = rules.remission_rules()
     if remission_rules is None or episode is None or not access.can_view_remission(viewer):
         return None
     result = rules.episode_remission(episode, remission_rules, as_of=_today())
     return RemissionSummary(
-        rules_name=remission_rules.name,
+        rules_name=_in_active_language(remission_rules.name),
         result=result,
         expected_release=episode.expected_release_date,
         projected_release=projected_release(episode.expected_release_date, result),

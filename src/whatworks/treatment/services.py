@@ -781,13 +781,13 @@ def referral_check(person: Person, programme: Programme) -> ReferralCheck:
         [option],
         rules.dosage_policy(),
     )
-    exclusions: tuple = ()
-    for excluded in proposal.excluded:
-        exclusions = tuple(
-            reason
-            for reason in excluded.reasons
-            if reason.code.startswith(ELIGIBILITY_REASON_PREFIXES)
-        )
+    exclusions = tuple(
+        reason
+        for excluded in proposal.excluded
+        if excluded.key == option.key
+        for reason in excluded.reasons
+        if reason.code.startswith(ELIGIBILITY_REASON_PREFIXES)
+    )
     return ReferralCheck(recommended=recommended, exclusions=exclusions)
 
 
@@ -1369,6 +1369,7 @@ def attendance_record(
     attendance of an allocated person starts their programme."""
     _require(actor is None or access.can_deliver(actor), "This role cannot record attendance.")
     referral = Referral.objects.select_for_update().select_related("person").get(pk=referral.pk)
+    _require_person_in_scope(actor, referral.person)
     session = GroupSession.objects.select_related("group").get(pk=session.pk)
     errors: dict[str, list[str]] = {}
     if session.session_date > _today():

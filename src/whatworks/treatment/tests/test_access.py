@@ -43,7 +43,7 @@ def test_person_level_scope(request, world, persona, sees_plan, sees_referral, s
 
 
 def test_out_of_scope_looks_like_missing(world, bruno, pablo):
-    plan, referral, group_a, group_b = world
+    plan, referral, _group_a, group_b = world
     with pytest.raises(InterventionPlan.DoesNotExist):
         access.access_plan_by_id(bruno, plan.pk)
     with pytest.raises(Referral.DoesNotExist):
