@@ -1,7 +1,8 @@
 """A synthetic prison system with a known truth.
 
-It generates persons, custody episodes, movements, post-release outcome events and
-assessments (RNR screener, K6, AUDIT) for a Chilean or Brazilian prison service, from a
+It generates persons, custody episodes, movements, post-release outcome events,
+assessments (RNR screener, K6, AUDIT) and rehabilitation programmes (catalogue, groups,
+sessions, referrals, attendance) for a Chilean or Brazilian prison service, from a
 documented generative model (docs/simulator.md).
 The same configuration always gives byte-identical output.
 

@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="whatworks simulate",
         description=(
             "Simulate a prison service (persons, custody episodes, movements, outcomes after "
-            "release) with a known ground truth, and write it as CSV and Parquet."
+            "release, assessments, rehabilitation programmes) with a known ground truth, and "
+            "write it as CSV and Parquet."
         ),
     )
     parser.add_argument("--persons", type=positive_int, required=True, help="number of persons")
@@ -96,12 +97,19 @@ def summary(service: SimulatedService, out_dir: Path) -> str:
         service.custody_episodes["release_date"].is_null()
     ).height
     config = service.config
+    statuses = service.programme_referrals["status"]
+    completions = int((statuses == "completed").sum())
+    waitlisted = int((statuses == "waitlisted").sum())
     return (
         f"Simulated {counts['persons']:,} persons ({config.country}, seed {config.seed}, extract "
         f"{config.extract_date.isoformat()}, {config.history_years} years of history) in "
         f"{counts['facilities']} facilities: {counts['custody_episodes']:,} custody episodes "
         f"({in_custody:,} still in custody), {counts['movements']:,} movements and "
-        f"{counts['outcome_events']:,} outcome events, {counts['assessments']:,} assessments. "
+        f"{counts['outcome_events']:,} outcome events, {counts['assessments']:,} assessments, "
+        f"{counts['programme_referrals']:,} programme referrals ({completions:,} completed, "
+        f"{waitlisted:,} on a waiting list at the extract date) in "
+        f"{counts['programme_groups']:,} groups with {counts['programme_attendance']:,} "
+        f"attendance records, {counts['disciplinary_faults']:,} disciplinary faults. "
         f"Realised 3-year reconviction: "
         f"{rate(closed)} from closed facilities (target "
         f"{config.target_reconviction_rate_3y:.1%}), {rate(lighter)} from semi-open or open "

@@ -124,12 +124,34 @@ DEFAULT_CENTRAL_EIGHT_COEFFICIENTS: Pairs = (
     ("substance_abuse", 0.5),
 )
 
+EDUCATION_LEVELS = (
+    "none",
+    "primary_incomplete",
+    "primary",
+    "secondary_incomplete",
+    "secondary",
+    "tertiary",
+    "not_recorded",
+)
+
+# Highest completed schooling of literate adults in custody (education_level for the people
+# whose literacy is literate or not recorded). Most have not completed secondary school.
+DEFAULT_EDUCATION_MIX: Pairs = (
+    ("none", 0.02),
+    ("primary_incomplete", 0.22),
+    ("primary", 0.20),
+    ("secondary_incomplete", 0.32),
+    ("secondary", 0.20),
+    ("tertiary", 0.04),
+)
+
 _PAIR_KEYS = {
     "offence_mix_male": OFFENCE_CATEGORIES,
     "offence_mix_female": OFFENCE_CATEGORIES,
     "sentence_median_days": OFFENCE_CATEGORIES,
     "needs_prevalence": NEEDS_CODES,
     "central_eight_coefficients": CENTRAL_EIGHT,
+    "education_mix": EDUCATION_LEVELS[:-1],
 }
 
 _PROBABILITIES = (
@@ -161,6 +183,15 @@ _PROBABILITIES = (
     "custodial_sentence_probability",
     "recall_probability",
     "health_screening_share",
+    "education_not_recorded_share",
+    "programme_ineligible_referral_share",
+    "programme_late_share",
+    "programme_excused_share",
+    "programme_completion_attendance_share",
+    "risk_band_low_upper_quantile",
+    "risk_band_moderate_upper_quantile",
+    "risk_band_high_upper_quantile",
+    "programme_min_group_fill",
 )
 
 
@@ -273,6 +304,53 @@ class SimulationConfig:
     assessment_noise_sd: float = 1.0
     health_screening_share: float = 0.7
 
+    # Education (persons.education_level), drawn on its own seed stream.
+    education_mix: Pairs = DEFAULT_EDUCATION_MIX
+    education_not_recorded_share: float = 0.06
+    # Correlation between lower education and the latent school/work need (0 to 1).
+    education_school_work_correlation: float = 0.5
+
+    # Rehabilitation programmes (docs/simulator.md, section 5b), on their own seed stream.
+    programmes_enabled: bool = True
+    # Latent motivation M ~ N(0, 1) per person, correlated with the standardised static
+    # risk (person_truth.linear_predictor). It drives selection, never the hazard.
+    motivation_risk_correlation: float = -0.4
+    # Risk bands for eligibility: quantiles of the static linear predictor at first admission.
+    risk_band_low_upper_quantile: float = 0.3
+    risk_band_moderate_upper_quantile: float = 0.7
+    risk_band_high_upper_quantile: float = 0.9
+    # Referral, per episode and programme: logistic in the terms below plus the programme's
+    # referral_priority. Time is log(years of the planned stay, clipped to 1 month - 5 years),
+    # need is the mean latent level of the programme's target needs minus 0.5.
+    programme_referral_intercept: float = -1.5
+    programme_referral_time_slope: float = 0.5
+    programme_referral_need_slope: float = 1.0
+    programme_referral_motivation_slope: float = 0.6
+    programme_referral_risk_slope: float = -1.8
+    programme_referral_median_days: float = 60.0
+    # Referrals of ineligible people (assessed not_suitable), relative to eligible ones.
+    programme_ineligible_referral_share: float = 0.1
+    programme_assessment_days: int = 14
+    programme_allocation_notice_days: int = 14
+    programme_cycle_gap_days: int = 28
+    # Places per cycle = programme_places_scale * places_per_100 (catalogue) * people held
+    # at the facility / 100; a facility runs a programme only when its places reach this
+    # share of one group (small facilities run fewer programmes).
+    programme_places_scale: float = 1.0
+    programme_min_group_fill: float = 0.25
+    # Dropout before the end: exponential with this rate per programme length at M = 0, lp = 0.
+    programme_dropout_rate: float = 0.25
+    programme_dropout_motivation_slope: float = -0.6
+    programme_dropout_risk_slope: float = 1.0
+    # Attendance at each session: logistic; late and excused are shares of attended/absent.
+    programme_attendance_intercept: float = 2.8
+    programme_attendance_motivation_slope: float = 0.7
+    programme_late_share: float = 0.08
+    programme_excused_share: float = 0.5
+    programme_completion_attendance_share: float = 0.8
+    # Serious disciplinary faults (remission revocation), per year in custody at lp = M = 0.
+    serious_fault_rate_per_year: float = 0.08
+
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             if field.name in _PAIR_KEYS:
@@ -325,6 +403,8 @@ class SimulationConfig:
             "reconviction_lag_median_days",
             "lag_log_sd",
             "recall_lag_median_days",
+            "programme_referral_median_days",
+            "programme_places_scale",
         )
         for name in positive:
             if not getattr(self, name) > 0:
@@ -336,6 +416,8 @@ class SimulationConfig:
             "technical_violation_rate_per_year",
             "post_release_death_rate_per_year",
             "post_release_deportation_rate_per_year",
+            "programme_dropout_rate",
+            "serious_fault_rate_per_year",
         )
         for name in non_negative:
             if not getattr(self, name) >= 0:
@@ -350,6 +432,29 @@ class SimulationConfig:
             raise ValueError(
                 f"assessment_noise_sd must be from 0 to 5, got {self.assessment_noise_sd!r}"
             )
+        if not isinstance(self.programmes_enabled, bool):
+            raise ValueError(
+                f"programmes_enabled must be true or false, got {self.programmes_enabled!r}"
+            )
+        for name in ("motivation_risk_correlation", "education_school_work_correlation"):
+            if not -0.95 <= getattr(self, name) <= 0.95:
+                raise ValueError(f"{name} must be from -0.95 to 0.95, got {getattr(self, name)!r}")
+        if not (
+            0.0
+            < self.risk_band_low_upper_quantile
+            < self.risk_band_moderate_upper_quantile
+            < self.risk_band_high_upper_quantile
+            < 1.0
+        ):
+            raise ValueError("the risk band quantiles must increase strictly between 0 and 1")
+        for name in (
+            "programme_assessment_days",
+            "programme_allocation_notice_days",
+            "programme_cycle_gap_days",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 365:
+                raise ValueError(f"{name} must be an integer from 0 to 365, got {value!r}")
         if self.sentence_max_days < 365:
             raise ValueError("sentence_max_days must be at least 365")
 
@@ -405,6 +510,8 @@ def _check_pairs(name: str, pairs: Pairs, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name}: weights must be non-negative with a positive total")
     if name == "sentence_median_days" and (set(keys) != set(allowed) or min(weights) < 1):
         raise ValueError(f"{name}: give a median of at least 1 day for every offence category")
+    if name == "education_mix" and (any(w < 0 for w in weights) or sum(weights) <= 0):
+        raise ValueError(f"{name}: weights must be non-negative with a positive total")
     if name == "needs_prevalence" and any(not 0 <= value <= 1 for _, value in pairs):
         raise ValueError(f"{name}: prevalences must be between 0 and 1")
 

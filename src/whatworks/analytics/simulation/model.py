@@ -16,8 +16,10 @@ import numpy as np
 import polars as pl
 
 from whatworks.analytics.simulation import assessments as assessment_model
+from whatworks.analytics.simulation import programmes as programme_model
 from whatworks.analytics.simulation.config import (
     CENTRAL_EIGHT,
+    EDUCATION_LEVELS,
     NEEDS_CODES,
     OFFENCE_CATEGORIES,
     SimulationConfig,
@@ -70,7 +72,7 @@ SECURITY_LEVELS = ("maximum", "high", "medium", "low", "minimum")
 
 @dataclasses.dataclass(frozen=True)
 class SimulatedService:
-    """The seven tables of a simulated prison service and the truth that generated them."""
+    """The tables of a simulated prison service and the truth that generated them."""
 
     config: SimulationConfig
     facilities: pl.DataFrame
@@ -80,10 +82,16 @@ class SimulatedService:
     outcome_events: pl.DataFrame
     person_truth: pl.DataFrame
     assessments: pl.DataFrame
+    programmes: pl.DataFrame
+    programme_groups: pl.DataFrame
+    programme_sessions: pl.DataFrame
+    programme_referrals: pl.DataFrame
+    programme_attendance: pl.DataFrame
+    disciplinary_faults: pl.DataFrame
     ground_truth: dict[str, Any]
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        """The seven tables by name, in a stable order."""
+        """The thirteen tables by name, in a stable order."""
         return {
             "facilities": self.facilities,
             "persons": self.persons,
@@ -92,6 +100,12 @@ class SimulatedService:
             "outcome_events": self.outcome_events,
             "person_truth": self.person_truth,
             "assessments": self.assessments,
+            "programmes": self.programmes,
+            "programme_groups": self.programme_groups,
+            "programme_sessions": self.programme_sessions,
+            "programme_referrals": self.programme_referrals,
+            "programme_attendance": self.programme_attendance,
+            "disciplinary_faults": self.disciplinary_faults,
         }
 
 
@@ -185,6 +199,11 @@ class _Simulation:
         self.rng_assessments = np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(config.seed).spawn(7)[6])
         )
+        # The eighth and ninth children: education, then programmes (with motivation and
+        # disciplinary faults). The first six streams do not depend on them.
+        later = np.random.SeedSequence(config.seed).spawn(9)
+        self.rng_education = np.random.Generator(np.random.PCG64(later[7]))
+        self.rng_programmes = np.random.Generator(np.random.PCG64(later[8]))
         self.post_release_counts = {
             "releases_followed_up": 0,
             "offences_committed": 0,
@@ -253,6 +272,9 @@ class _Simulation:
     def run(self) -> SimulatedService:
         persons = self._draw_persons()
         self.persons_arrays = persons
+        self._draw_person_records(persons)
+        self.person_education = self._draw_education(persons)
+        self.programme_simulation = self._programme_simulation(persons)
         batch = self._first_episodes(persons)
         episodes: list[dict[str, np.ndarray]] = []
         events: list[dict[str, np.ndarray]] = []
@@ -270,6 +292,7 @@ class _Simulation:
             planned["episode_id"] = next_episode_id + np.arange(len(planned["person"]))
             planned["generation"] = np.full(len(planned["person"]), generation)
             next_episode_id += len(planned["person"])
+            planned["programme_log_hazard"] = self._programmes(planned, generation)
             episodes.append(planned)
             releases = self._releases_followed_up(planned)
             if generation == 0:
@@ -365,6 +388,104 @@ class _Simulation:
             self.persons_arrays["lp_person"][person]
             + config.coefficient_age_per_year * (age - config.age_reference_years)
             + config.coefficient_log_prior_episodes * np.log1p(prior)
+        )
+
+    def _draw_education(self, persons: dict[str, np.ndarray]) -> np.ndarray:
+        """Highest completed schooling, on its own stream, tied to literacy and school/work.
+
+        A score ``-c * z_school_work + sqrt(1 - c^2) * N(0, 1)`` (c =
+        ``education_school_work_correlation``) is cut at the cumulative ``education_mix``
+        for literate people and people whose literacy is not recorded. Illiterate people
+        get ``none`` (score below its median) or ``primary_incomplete``; people with limited
+        literacy get primary_incomplete / primary / secondary_incomplete (50/30/20%).
+        A share ``education_not_recorded_share`` is ``not_recorded``.
+        """
+        config, rng = self.config, self.rng_education
+        n = config.persons
+        unrecorded = rng.random(n) < config.education_not_recorded_share
+        noise = rng.standard_normal(n)
+        c = config.education_school_work_correlation
+        z_school_work = persons["latent"][:, CENTRAL_EIGHT.index("school_work")]
+        percentile = _normal_cdf(-c * z_school_work + math.sqrt(1.0 - c**2) * noise)
+        mix = config.pairs("education_mix")
+        weights = np.array([mix.get(level, 0.0) for level in EDUCATION_LEVELS[:-1]])
+        cumulative = np.cumsum(weights / weights.sum())
+        general = np.minimum(
+            np.searchsorted(cumulative, percentile, side="right"), len(weights) - 1
+        )
+        limited = np.select([percentile < 0.5, percentile < 0.8], [1, 2], 3)
+        illiterate = np.where(percentile < 0.5, 0, 1)
+        literacy = np.asarray(self.person_literacy)
+        level = np.select(
+            [literacy == "illiterate", literacy == "limited"], [illiterate, limited], general
+        )
+        names = np.array(EDUCATION_LEVELS, dtype=object)
+        return np.where(unrecorded, "not_recorded", names[level]).astype(object)
+
+    def _programme_simulation(
+        self, persons: dict[str, np.ndarray]
+    ) -> programme_model.ProgrammeSimulation:
+        """Programme model state (motivation is drawn even when programmes are off)."""
+        n = self.config.persons
+        facilities = self.profile.facilities
+        return programme_model.ProgrammeSimulation(
+            self.config,
+            self.rng_programmes,
+            programme_model.PersonInputs(
+                female=persons["female"],
+                levels=persons["levels"],
+                lp_person=persons["lp_person"],
+                lp_first_admission=self._lp_static(
+                    np.arange(n), persons["age_first"], persons["prior_before_extract"]
+                ),
+                literacy=np.asarray(self.person_literacy),
+                education=self.person_education,
+                languages=self.person_languages,
+            ),
+            programme_model.FacilityInputs(
+                codes=self.facility_codes,
+                facility_type=self.facility_type,
+                population_sex=np.array([f.population_sex for f in facilities]),
+            ),
+            window_start_day=self.window_start_day,
+            extract_day=self.extract_day,
+        )
+
+    def _programmes(self, planned: dict[str, np.ndarray], generation: int) -> np.ndarray:
+        """Programme activity during this generation's episodes; the planted log HR."""
+        n = len(planned["person"])
+        if not self.config.programmes_enabled:
+            return np.zeros(n)
+        simulation = self.programme_simulation
+        end_day = np.where(planned["released"], planned["release_day"], NEVER)
+        slot_day = planned["slot_day"][:, :SLOT_RELEASE]
+        slot_valid = planned["slot_valid"][:, :SLOT_RELEASE]
+        slot_facility = planned["slot_facility"][:, :SLOT_RELEASE]
+        if generation == 0:
+            # Places follow the population each facility holds in the middle of the window.
+            middle = (self.window_start_day + self.extract_day) // 2
+            inside = (planned["admission_day"] <= middle) & (middle < planned["release_day"])
+            before = slot_valid & (slot_day <= middle)
+            last = SLOT_RELEASE - 1 - np.argmax(before[:, ::-1], axis=1)
+            where = slot_facility[np.arange(n), last][inside]
+            simulation.set_capacity(
+                np.bincount(where, minlength=len(self.facility_codes)).astype(float)
+            )
+        return simulation.run_generation(
+            {
+                "episode_id": planned["episode_id"],
+                "person": planned["person"],
+                "admission_day": planned["admission_day"],
+                "planned_release_day": planned["release_day"],
+                "end_day": end_day,
+                "lp": self._lp_static(
+                    planned["person"], planned["age_at_admission"], planned["prior"]
+                ),
+                "age_at_admission": planned["age_at_admission"],
+                "slot_day": slot_day,
+                "slot_valid": slot_valid,
+                "slot_facility": slot_facility,
+            }
         )
 
     # -- custody -------------------------------------------------------------------------
@@ -636,6 +757,9 @@ class _Simulation:
             + config.semi_open_release_log_hazard_ratio * lighter_regime
             + config.parole_release_log_hazard_ratio * parole
         )
+        if config.programmes_enabled:
+            # The planted effects of the programmes completed during the episode.
+            lp = lp + planned["programme_log_hazard"][chosen]
         return {
             "person": person,
             "release_day": release_day,
@@ -935,7 +1059,7 @@ class _Simulation:
         # Prison numbers are handed out in order of first admission, with gaps.
         order = np.lexsort((np.arange(n), first_admission))
         numbers = np.empty(n, dtype=np.int64)
-        numbers[order] = 1_000_000 + np.cumsum(self.rng_names.integers(1, 40, n))
+        numbers[order] = 1_000_000 + np.cumsum(self.prison_number_gaps)
         prefix = self.profile.prison_number_prefix
         prison_number = np.array([f"{prefix}-{number:07d}" for number in numbers], dtype=object)
 
@@ -953,6 +1077,12 @@ class _Simulation:
             )
         else:
             assessments = assessment_model.empty_table()
+        if config.programmes_enabled:
+            programme_tables = self.programme_simulation.tables(
+                prison_number=prison_number, episode_key=episode_key
+            )
+        else:
+            programme_tables = programme_model.empty_tables(config.country)
         tables = {
             "facilities": facilities,
             "persons": persons_table,
@@ -961,6 +1091,7 @@ class _Simulation:
             "outcome_events": events_table,
             "person_truth": truth,
             "assessments": assessments,
+            **programme_tables,
         }
         realised = {
             facility_type: reconviction_rate_3y(
@@ -995,7 +1126,10 @@ class _Simulation:
         )
         ground_truth = {
             "generator": "whatworks.analytics.simulation",
-            "model_version": 2,  # 2: assessments added (the other tables as in 1)
+            # 2: assessments added (the other tables as in 1); 3: education, motivation,
+            # programmes and disciplinary faults (the tables of 2 unchanged when
+            # programmes_enabled is false).
+            "model_version": 3,
             "seed": config.seed,
             "config": config.to_dict(),
             "window": {
@@ -1049,6 +1183,19 @@ class _Simulation:
                 ),
                 "mapping": assessment_model.mapping(),
             },
+            "programmes": self.programme_simulation.ground_truth(
+                programme_model.naive_comparison(
+                    release_reconvicted_3y(
+                        episodes_table,
+                        events_table,
+                        facilities,
+                        extract_date=config.extract_date,
+                        facility_types=("closed", "semi_open", "open"),
+                    ),
+                    programme_tables["programme_referrals"],
+                    programme_tables["programmes"],
+                )
+            ),
         }
         return SimulatedService(config=config, ground_truth=ground_truth, **tables)
 
@@ -1130,15 +1277,19 @@ class _Simulation:
             },
         )
 
-    def _persons_table(
-        self, persons: dict[str, np.ndarray], prison_number: np.ndarray, order: np.ndarray
-    ) -> pl.DataFrame:
+    def _draw_person_records(self, persons: dict[str, np.ndarray]) -> None:
+        """Names, languages, literacy, needs and gender: the recorded attributes.
+
+        Drawn before the custody loop (programme eligibility needs literacy), in the same
+        order on the names stream as when they were drawn with the tables, so the tables do
+        not change: first the prison-number gaps, then these, then the national IDs.
+        """
         config, profile, rng = self.config, self.profile, self.rng_names
         n = config.persons
+        self.prison_number_gaps = rng.integers(1, 40, n)
         female = persons["female"]
         nationality = persons["nationality"]
         national = nationality == profile.code
-
         indigenous_share = (
             profile.indigenous_language_share
             if config.indigenous_language_share is None
@@ -1176,6 +1327,8 @@ class _Simulation:
             languages.append(spoken)
             cultures.append(CULTURE_OF_NATIONALITY[code])
         first_names, last_names = person_names(rng, cultures, female)
+        self.person_first_names = first_names
+        self.person_last_names = last_names
         self.person_languages = languages
 
         u = rng.random(n)
@@ -1227,6 +1380,17 @@ class _Simulation:
             "man",
         )
 
+        self.person_gender = gender
+
+    def _persons_table(
+        self, persons: dict[str, np.ndarray], prison_number: np.ndarray, order: np.ndarray
+    ) -> pl.DataFrame:
+        female = persons["female"]
+        nationality = persons["nationality"]
+        national = nationality == self.profile.code
+        first_names, last_names = self.person_first_names, self.person_last_names
+        languages, literacy = self.person_languages, self.person_literacy
+        needs_codes, gender = self.person_needs_codes, self.person_gender
         national_id = self._national_ids(national, persons)
 
         table = pl.DataFrame(
@@ -1242,6 +1406,7 @@ class _Simulation:
                 "languages": languages,
                 "literacy": literacy,
                 "needs_codes": needs_codes,
+                "education_level": self.person_education.tolist(),
             },
             schema={
                 "prison_number": pl.String,
@@ -1255,6 +1420,7 @@ class _Simulation:
                 "languages": pl.String,
                 "literacy": pl.String,
                 "needs_codes": pl.String,
+                "education_level": pl.String,
             },
         ).with_columns(pl.col("date_of_birth").cast(pl.Date))
         return table[order.tolist()]
@@ -1289,6 +1455,8 @@ class _Simulation:
         for j, name in enumerate(CENTRAL_EIGHT):
             columns[name] = np.round(persons["levels"][:, j], 6)
         columns["linear_predictor"] = np.round(persons["lp_person"], 6)
+        columns["prior_custodial_episodes"] = persons["prior_before_extract"].astype(np.int64)
+        columns["motivation"] = np.round(self.programme_simulation.motivation, 6)
         return pl.DataFrame(columns)[order.tolist()]
 
     def _episodes_table(

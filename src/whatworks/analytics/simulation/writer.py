@@ -15,11 +15,17 @@ TABLES = (
     "outcome_events",
     "person_truth",
     "assessments",
+    "programmes",
+    "programme_groups",
+    "programme_sessions",
+    "programme_referrals",
+    "programme_attendance",
+    "disciplinary_faults",
 )
 
 
 def write_extract(service: SimulatedService, out_dir: str | Path) -> list[Path]:
-    """Write ``<table>.csv`` and ``<table>.parquet`` for the seven tables and ``ground_truth.json``.
+    """Write ``<table>.csv`` and ``<table>.parquet`` for the 13 tables and ``ground_truth.json``.
 
     CSV files are UTF-8 with a header row, ISO dates, and empty fields for nulls. The
     directory is created if needed and existing files are overwritten. Returns the paths

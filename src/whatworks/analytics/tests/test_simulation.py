@@ -17,7 +17,7 @@ import pytest
 
 from whatworks.analytics.simulation import SimulationConfig, simulate, write_extract
 from whatworks.analytics.simulation.cli import main
-from whatworks.analytics.simulation.config import OFFENCE_CATEGORIES
+from whatworks.analytics.simulation.config import CENTRAL_EIGHT, OFFENCE_CATEGORIES
 from whatworks.analytics.simulation.model import reconviction_rate_3y
 from whatworks.analytics.simulation.names import brazilian_cpf, chilean_rut, rut_is_valid
 
@@ -45,6 +45,7 @@ EXPECTED_COLUMNS = {
         "languages": pl.String,
         "literacy": pl.String,
         "needs_codes": pl.String,
+        "education_level": pl.String,
     },
     "custody_episodes": {
         "episode_key": pl.String,
@@ -89,6 +90,8 @@ EXPECTED_COLUMNS = {
         "leisure_recreation": pl.Float64,
         "substance_abuse": pl.Float64,
         "linear_predictor": pl.Float64,
+        "prior_custodial_episodes": pl.Int64,
+        "motivation": pl.Float64,
     },
     "assessments": {
         "assessment_key": pl.String,
@@ -98,6 +101,74 @@ EXPECTED_COLUMNS = {
         "version": pl.String,
         "assessed_on": pl.Date,
         "answers": pl.String,
+    },
+    "programmes": {
+        "code": pl.String,
+        "name": pl.String,
+        "programme_type": pl.String,
+        "target_needs": pl.String,
+        "eligible_sexes": pl.String,
+        "min_age": pl.Int64,
+        "max_age": pl.Int64,
+        "eligible_risk_bands": pl.String,
+        "min_literacy": pl.String,
+        "min_education": pl.String,
+        "max_education": pl.String,
+        "dosage_hours": pl.Float64,
+        "dosage_sessions": pl.Int64,
+        "session_hours": pl.Float64,
+        "group_capacity": pl.Int64,
+        "setting": pl.String,
+        "provider": pl.String,
+        "languages": pl.String,
+        "adaptations": pl.String,
+        "evidence_rating": pl.String,
+        "evidence_source": pl.String,
+        "remission_kind": pl.String,
+        "completes_school_level": pl.Boolean,
+    },
+    "programme_groups": {
+        "group_key": pl.String,
+        "programme_code": pl.String,
+        "facility": pl.String,
+        "start_date": pl.Date,
+        "end_date": pl.Date,
+        "capacity": pl.Int64,
+    },
+    "programme_sessions": {
+        "session_key": pl.String,
+        "group_key": pl.String,
+        "session_date": pl.Date,
+        "start_time": pl.String,
+        "hours": pl.Float64,
+    },
+    "programme_referrals": {
+        "referral_key": pl.String,
+        "prison_number": pl.String,
+        "episode_key": pl.String,
+        "programme_code": pl.String,
+        "facility": pl.String,
+        "referral_date": pl.Date,
+        "status": pl.String,
+        "status_date": pl.Date,
+        "end_reason": pl.String,
+        "group_key": pl.String,
+        "start_date": pl.Date,
+        "end_date": pl.Date,
+    },
+    "programme_attendance": {
+        "referral_key": pl.String,
+        "session_key": pl.String,
+        "status": pl.String,
+        "excuse_reason": pl.String,
+        "hours": pl.Float64,
+    },
+    "disciplinary_faults": {
+        "prison_number": pl.String,
+        "episode_key": pl.String,
+        "fault_date": pl.Date,
+        "severity": pl.String,
+        "revoked_fraction": pl.String,
     },
 }
 
@@ -243,10 +314,9 @@ def test_person_truth_levels_are_between_zero_and_one(service):
     truth = service.person_truth
     assert truth.height == service.persons.height
     assert truth["prison_number"].sort().equals(service.persons["prison_number"].sort())
-    for column in EXPECTED_COLUMNS["person_truth"]:
-        if column not in ("prison_number", "linear_predictor"):
-            assert truth[column].min() >= 0.0 and truth[column].max() <= 1.0
-    levels = truth.select(pl.exclude("prison_number", "linear_predictor")).to_numpy()
+    for column in CENTRAL_EIGHT:
+        assert truth[column].min() >= 0.0 and truth[column].max() <= 1.0
+    levels = truth.select(CENTRAL_EIGHT).to_numpy()
     # One shared factor: the Central Eight levels are positively correlated.
     correlation = pl.DataFrame(levels).corr().to_numpy()
     assert (correlation[~(correlation == 1.0)] > 0.15).all()
@@ -635,17 +705,19 @@ def test_bad_overrides_are_rejected_with_the_key_named(overrides, message):
 # -- command line -------------------------------------------------------------------------
 
 
-def test_cli_writes_fifteen_files_and_a_summary(tmp_path, capsys):
+def test_cli_writes_twenty_seven_files_and_a_summary(tmp_path, capsys):
     out = tmp_path / "extract"
     code = main(["simulate", "--persons", "200", "--seed", "4", "--out", str(out)])
     assert code == 0
     names = sorted(path.name for path in out.iterdir())
     tables = ["custody_episodes", "facilities", "movements", "outcome_events", "person_truth"]
-    tables += ["persons", "assessments"]
+    tables += ["persons", "assessments", "programmes", "programme_groups", "programme_sessions"]
+    tables += ["programme_referrals", "programme_attendance", "disciplinary_faults"]
     expected = sorted([f"{t}.csv" for t in tables] + [f"{t}.parquet" for t in tables])
     assert names == sorted([*expected, "ground_truth.json"])
     summary = capsys.readouterr().out
     assert "200 persons" in summary and "reconviction" in summary
+    assert "programme referrals" in summary
     episodes = pl.read_csv(out / "custody_episodes.csv", try_parse_dates=True)
     assert (
         episodes.height
