@@ -22,7 +22,9 @@ from whatworks.audit.services import audit_record
 from whatworks.demo.models import DemoRun
 from whatworks.records.choices import FacilityType
 from whatworks.records.imports import extract_load
-from whatworks.records.models import Facility
+from whatworks.records.models import Facility, Person
+from whatworks.treatment.imports import treatment_load
+from whatworks.treatment.services import plan_approve, plan_propose
 
 ACCOUNTS_FILE = "demo-accounts.json"
 
@@ -129,6 +131,37 @@ def _demo_overrides(*, seed: int) -> int:
     return len(chosen)
 
 
+DEMO_PLANS = 30  # enough to browse; each is proposed by the rules and approved by staff
+DEMO_AGREEMENTS = ("agreed", "agreed", "agreed", "did_not_agree", "could_not_answer")
+
+
+def _demo_plans(*, seed: int) -> int:
+    """Approved intervention plans for some people held where the demo manager works, so
+    the treatment pages open on real proposals rather than empty states."""
+    manager = User.objects.get(username="manager")
+    rng = np.random.default_rng([seed, 8])
+    candidates = list(
+        Person.objects.filter(
+            current_facility__in=manager.facilities.all(),
+            assessments__instrument_version__slug="rnr-screener",
+            assessments__status=AssessmentStatus.COMPLETED,
+        )
+        .distinct()
+        .order_by("prison_number")
+        .values_list("pk", flat=True)
+    )
+    chosen = sorted(rng.choice(candidates, size=min(DEMO_PLANS, len(candidates)), replace=False))
+    approved = 0
+    for pk in chosen:
+        plan = plan_propose(actor=manager, person=Person.objects.get(pk=pk))
+        if not plan.goals.exists():
+            continue  # left as a draft: the rules found nothing to propose
+        agreement = DEMO_AGREEMENTS[int(rng.integers(len(DEMO_AGREEMENTS)))]
+        plan_approve(actor=manager, plan=plan, agreement=agreement)
+        approved += 1
+    return approved
+
+
 def demo_accounts() -> list[DemoAccount]:
     path = demo_accounts_file()
     if not path.exists():
@@ -160,12 +193,14 @@ def demo_create(*, persons: int, seed: int, extract_date: datetime.date) -> Demo
     }
     summary = extract_load(tables=tables, actor_label="demo")
     assessments = assessments_load(table=service.assessments, actor_label="demo")
+    treatment = treatment_load(tables=service.tables(), actor_label="demo", today=extract_date)
     accounts = _create_accounts()
     _save_accounts(accounts)
     _demo_overrides(seed=seed)
+    _demo_plans(seed=seed)
     return DemoRun.objects.create(
         persons=persons,
         seed=seed,
         extract_date=extract_date,
-        rows_loaded=summary.total + assessments,
+        rows_loaded=summary.total + assessments + treatment.total,
     )

@@ -55,6 +55,13 @@ def test_demo_creates_a_service_and_an_account_per_role(demo_settings, tmp_path)
     assert screens.count() > 120
     assert 0.03 < overridden.count() / screens.count() < 0.12
     assert all(a.override_reason and a.override_band != a.band for a in overridden)
+    # Programmes, groups, live waitlists, attendance, and plans proposed by the rules.
+    from whatworks.treatment.models import Attendance, InterventionPlan, Programme, Referral
+
+    assert Programme.objects.count() >= 10
+    assert Referral.objects.filter(status="waitlisted").exists()
+    assert Attendance.objects.exists()
+    assert InterventionPlan.objects.filter(status="approved").exists()
 
 
 @pytest.mark.django_db
