@@ -323,7 +323,11 @@ class WaitlistSummary:
 
 
 def waitlist_overview(*, viewer) -> list[WaitlistSummary]:
-    """Per programme and facility: people waiting, waiting time, places and free places."""
+    """Per programme and facility: people waiting, waiting time, places and free places.
+
+    Facility programmes only: community referrals have no facility scope yet (ADR 0004)."""
+    if not access.can_view_referrals(viewer) and not access.can_view_treatment_dashboard(viewer):
+        return []
     today = _today()
     scope = facilities_in_scope(viewer)
     waiting: dict[tuple[int, int | None], list[int]] = defaultdict(list)

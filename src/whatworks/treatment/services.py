@@ -1270,27 +1270,45 @@ def sessions_schedule(
     nothing: one clash refuses the whole schedule, naming the date."""
     _require(actor is None or access.can_deliver(actor), "This role cannot run groups.")
     errors: dict[str, list[str]] = {}
-    days = sorted({int(day) for day in weekdays if 0 <= int(day) <= 6})
-    if not days:
+    days = set()
+    for day in weekdays or ():
+        try:
+            number = int(day)
+        except (TypeError, ValueError):
+            number = -1
+        if not 0 <= number <= 6:
+            _add(errors, "weekdays", _("Days of the week are numbers from 0 (Monday) to 6."))
+            break
+        days.add(number)
+    if not days and "weekdays" not in errors:
         _add(errors, "weekdays", _("Choose at least one day of the week."))
-    if not 1 <= count <= 400:
+    if not isinstance(count, int) or not 1 <= count <= 400:
         _add(errors, "count", _("Enter a number of sessions from 1 to 400."))
     _raise(errors)
     created = []
     day = first_date
     while len(created) < count:
         if day.weekday() in days:
-            created.append(
-                session_create(
-                    actor=actor,
-                    group=group,
-                    session_date=day,
-                    start_time=start_time,
-                    hours=hours,
-                    room=room,
-                    facilitator=facilitator,
+            try:
+                created.append(
+                    session_create(
+                        actor=actor,
+                        group=group,
+                        session_date=day,
+                        start_time=start_time,
+                        hours=hours,
+                        room=room,
+                        facilitator=facilitator,
+                    )
                 )
-            )
+            except ValidationError as error:
+                # Name the date: the schedule is refused as a whole.
+                raise ValidationError(
+                    {
+                        field: [f"{day.isoformat()}: {message}" for message in messages]
+                        for field, messages in error.message_dict.items()
+                    }
+                ) from None
         day += datetime.timedelta(days=1)
     return created
 
@@ -1417,7 +1435,8 @@ def attendance_record(
         person=referral.person,
         after={"session": session.pk, "status": status, "hours": counted},
     )
-    if referral.status == S.ALLOCATED:
+    # Turning up starts the programme; an absence before the first session attended does not.
+    if referral.status == S.ALLOCATED and status in rules.PRESENT_STATUSES:
         referral_transition(
             actor=actor,
             referral=referral,

@@ -423,3 +423,43 @@ def test_case_manager_cannot_record_faults(alice, assessed):
         services.disciplinary_fault_record(
             actor=alice, person=assessed, fault_date=DAY, description="x", revoked_fraction="1/3"
         )
+
+
+def test_an_absence_does_not_start_the_programme(pablo, in_group):
+    referral, group = in_group
+    session = _session(pablo, group)
+    services.attendance_record(
+        actor=pablo, session=session, referral=referral, status="excused", excuse_reason="health"
+    )
+    referral.refresh_from_db()
+    assert referral.status == "allocated"
+
+
+def test_a_schedule_with_a_clash_is_refused_whole_naming_the_date(pablo, in_group):
+    _referral, group = in_group
+    _session(pablo, group, day=DAY + datetime.timedelta(days=7))  # the second Monday
+    with pytest.raises(ValidationError) as error:
+        services.sessions_schedule(
+            actor=pablo,
+            group=group,
+            weekdays=[0],
+            start_time=datetime.time(9),
+            hours="2",
+            first_date=DAY,
+            count=3,
+        )
+    assert (DAY + datetime.timedelta(days=7)).isoformat() in error.value.message_dict["start_time"][
+        0
+    ]
+    assert group.sessions.count() == 1
+    with pytest.raises(ValidationError) as error:
+        services.sessions_schedule(
+            actor=pablo,
+            group=group,
+            weekdays=["monday"],
+            start_time=datetime.time(9),
+            hours="2",
+            first_date=DAY,
+            count=3,
+        )
+    assert "weekdays" in error.value.message_dict

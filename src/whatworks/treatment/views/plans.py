@@ -198,9 +198,7 @@ def person_treatment(request: HttpRequest, person_id: int) -> HttpResponse:
         "explanation": explanation(plan or treatment.draft_plan),
         "dosage": treatment.dosage,
         "remission": remission,
-        "remission_name": remission.rules_name
-        if remission
-        else "",
+        "remission_name": remission.rules_name if remission else "",
         "remission_lines": remission_lines,
         "can_plan": access.can_plan(user),
         "can_refer": access.can_refer(user),
