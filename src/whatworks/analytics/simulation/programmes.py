@@ -28,37 +28,21 @@ from whatworks.analytics.simulation.config import (
     EDUCATION_LEVELS,
     SimulationConfig,
 )
+from whatworks.analytics.treatment.common import (
+    ADAPTATIONS,
+    EVIDENCE_RATINGS,
+    LITERACY_LEVELS,
+    PROGRAMME_TYPES,
+    RISK_BANDS,
+)
 
 EPOCH = datetime.date(1970, 1, 1)
 NEVER = np.int64(10**9)
 DAYS_PER_YEAR = 365.25
 
-PROGRAMME_TYPES = (
-    "education_literacy",
-    "education_primary",
-    "education_secondary",
-    "vocational_trade",
-    "prison_work",
-    "cognitive_behavioural",
-    "substance_use",
-    "violence_prevention",
-    "family_parenting",
-    "life_skills",
-    "faith",
-    "sport_recreation",
-    "culture",
-)
-RISK_BANDS = ("low", "moderate", "high", "very_high")
-LITERACY_ORDER = ("illiterate", "limited", "literate")
-ADAPTATIONS = ("low_literacy", "learning_needs", "mental_health", "interpreter", "women_only")
-EVIDENCE_RATINGS = (
-    "effective",
-    "promising",
-    "insufficient_evidence",
-    "not_rated",
-    "no_effect",
-    "negative_effect",
-)
+# One vocabulary for the simulator and the treatment rules, so simulated programmes are
+# always valid input for the rules and the app.
+LITERACY_ORDER = LITERACY_LEVELS
 REMISSION_KINDS = ("study", "work", "none")
 SETTINGS = ("facility", "community")
 

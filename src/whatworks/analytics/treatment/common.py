@@ -13,10 +13,14 @@ import importlib.resources
 import json
 from collections.abc import Mapping
 from fractions import Fraction
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import jsonschema
+import yaml
+
+from whatworks.analytics.packaged import packaged_yaml_texts
 
 RISK_BANDS = ("low", "moderate", "high", "very_high")
 NEED_DOMAINS = (
@@ -151,3 +155,55 @@ def schema_problems(name: str, data: Any) -> list[tuple[str, str]]:
     validator = jsonschema.Draft202012Validator(_schema(name))
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     return [("/".join(str(p) for p in e.absolute_path) or "(top level)", e.message) for e in errors]
+
+
+class DefinitionFiles:
+    """The YAML definitions of one kind (fidelity checklists, remission rules): the built-in
+    files in ``builtin/`` that carry ``marker_key``, and any file given by path.
+
+    ``from_mapping(data, source)`` builds and validates one definition; problems raise
+    ``error_type`` with ``<file>: <field path>: <message>``."""
+
+    def __init__(self, *, kind: str, marker_key: str, from_mapping, error_type) -> None:
+        self.kind = kind
+        self.marker_key = marker_key
+        self.from_mapping = from_mapping
+        self.error_type = error_type
+
+    def parse(self, text: str, source: str):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise self.error_type(f"{source}: (top level): not valid YAML: {error}") from None
+        return self.from_mapping(data, source)
+
+    @functools.cached_property
+    def builtins(self) -> dict[str, Any]:
+        found = {}
+        for file_name, text in packaged_yaml_texts(__package__, "builtin"):
+            data = yaml.safe_load(text)
+            if isinstance(data, dict) and self.marker_key in data:
+                definition = self.parse(text, f"builtin/{file_name}")
+                found[definition.slug] = definition
+        return found
+
+    def names(self) -> list[str]:
+        return sorted(self.builtins)
+
+    def load(self, name: str | Path):
+        """A built-in definition by slug, or a YAML file by path."""
+        text = str(name)
+        if text in self.builtins and not Path(text).suffix:
+            return self.builtins[text]
+        path = Path(text)
+        if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+            try:
+                content = path.read_text("utf-8")
+            except OSError as error:
+                message = f"{path}: (top level): cannot read the file: {error}"
+                raise self.error_type(message) from None
+            return self.parse(content, str(path))
+        raise self.error_type(
+            f"unknown {self.kind} {text!r}: give a built-in ({', '.join(self.names())})"
+            " or a YAML file"
+        )

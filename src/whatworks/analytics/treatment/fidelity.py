@@ -16,7 +16,6 @@ the inspiration, so a result here is not a CPC score.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Mapping
 from fractions import Fraction
@@ -24,10 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
-from whatworks.analytics.packaged import packaged_yaml_texts
-from whatworks.analytics.treatment.common import schema_problems
+from whatworks.analytics.treatment.common import DefinitionFiles, schema_problems
 
 SCHEMA = "checklist_schema.json"
 ANSWERS = ("yes", "no", "not_applicable")
@@ -141,47 +137,22 @@ def checklist_from_mapping(data: Any, source: str = "<mapping>") -> Checklist:
     )
 
 
-def _parse(text: str, source: str) -> Checklist:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ChecklistError(f"{source}: (top level): not valid YAML: {error}") from None
-    return checklist_from_mapping(data, source)
-
-
-@functools.cache
-def _builtins() -> dict[str, Checklist]:
-    found = {}
-    for file_name, text in packaged_yaml_texts(__package__, "builtin"):
-        data = yaml.safe_load(text)
-        if isinstance(data, dict) and "domains" in data:
-            checklist = _parse(text, f"builtin/{file_name}")
-            found[checklist.slug] = checklist
-    return found
+_FILES = DefinitionFiles(
+    kind="checklist",
+    marker_key="domains",
+    from_mapping=checklist_from_mapping,
+    error_type=ChecklistError,
+)
 
 
 def list_checklists() -> list[str]:
     """The slugs of the built-in checklists, sorted."""
-    return sorted(_builtins())
+    return _FILES.names()
 
 
 def load_checklist(name: str | Path = "cpc-style") -> Checklist:
     """A built-in checklist by slug, or a checklist YAML file by path."""
-    text = str(name)
-    if text in _builtins() and not Path(text).suffix:
-        return _builtins()[text]
-    path = Path(text)
-    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
-        try:
-            content = path.read_text("utf-8")
-        except OSError as error:
-            message = f"{path}: (top level): cannot read the file: {error}"
-            raise ChecklistError(message) from None
-        return _parse(content, str(path))
-    raise ChecklistError(
-        f"unknown checklist {text!r}: give a built-in ({', '.join(list_checklists())})"
-        " or a YAML file"
-    )
+    return _FILES.load(name)
 
 
 def _whole_percent(percent: Fraction) -> int:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -28,10 +27,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from whatworks.analytics.packaged import packaged_yaml_texts
-from whatworks.analytics.treatment.common import Reason, number, reason, schema_problems
+from whatworks.analytics.treatment.common import (
+    DefinitionFiles,
+    Reason,
+    number,
+    reason,
+    schema_problems,
+)
 
 SCHEMA = "remission_schema.json"
 REASON_CODES = (
@@ -203,47 +205,22 @@ def remission_rules_from_mapping(data: Any, source: str = "<mapping>") -> Remiss
     )
 
 
-def _parse(text: str, source: str) -> RemissionRules:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise RemissionRulesError(f"{source}: (top level): not valid YAML: {error}") from None
-    return remission_rules_from_mapping(data, source)
-
-
-@functools.cache
-def _builtins() -> dict[str, RemissionRules]:
-    found = {}
-    for file_name, text in packaged_yaml_texts(__package__, "builtin"):
-        data = yaml.safe_load(text)
-        if isinstance(data, dict) and "study_hours_per_day_remitted" in data:
-            rules = _parse(text, f"builtin/{file_name}")
-            found[rules.slug] = rules
-    return found
+_FILES = DefinitionFiles(
+    kind="remission rules",
+    marker_key="study_hours_per_day_remitted",
+    from_mapping=remission_rules_from_mapping,
+    error_type=RemissionRulesError,
+)
 
 
 def list_remission_rules() -> list[str]:
     """The slugs of the built-in rules, sorted."""
-    return sorted(_builtins())
+    return _FILES.names()
 
 
 def load_remission_rules(name: str | Path = "br-lep") -> RemissionRules:
     """Built-in rules by slug, or a rules YAML file by path."""
-    text = str(name)
-    if text in _builtins() and not Path(text).suffix:
-        return _builtins()[text]
-    path = Path(text)
-    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
-        try:
-            content = path.read_text("utf-8")
-        except OSError as error:
-            message = f"{path}: (top level): cannot read the file: {error}"
-            raise RemissionRulesError(message) from None
-        return _parse(content, str(path))
-    raise RemissionRulesError(
-        f"unknown remission rules {text!r}: give a built-in"
-        f" ({', '.join(list_remission_rules())}) or a YAML file"
-    )
+    return _FILES.load(name)
 
 
 # --- arithmetic ------------------------------------------------------------------------------
