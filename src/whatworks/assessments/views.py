@@ -31,19 +31,8 @@ from whatworks.assessments.access import (
 from whatworks.assessments.charts import history_chart, needs_chart
 from whatworks.assessments.forms import AnswersForm, OverrideForm, StartAssessmentForm
 from whatworks.assessments.models import Assessment
-from whatworks.records.access import access_person_by_id, persons_visible_to
-from whatworks.records.models import Person
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "whatworks/forbidden.html", {"message": message}, status=403)
-
-
-def _person_or_404(user, person_id: int) -> Person:
-    try:
-        return access_person_by_id(user, person_id)
-    except Person.DoesNotExist as error:
-        raise Http404 from error
+from whatworks.records.access import persons_visible_to
+from whatworks.web.pages import add_service_errors, forbidden, person_or_404
 
 
 def _assessment_or_404(user, assessment_id: int, *, for_edit: bool = False) -> Assessment:
@@ -53,12 +42,6 @@ def _assessment_or_404(user, assessment_id: int, *, for_edit: bool = False) -> A
         return access_assessment_by_id(user, assessment_id)
     except Assessment.DoesNotExist as error:
         raise Http404 from error
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    for field, field_messages in error.message_dict.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _instrument_choices(user, language: str) -> list[tuple[str, str]]:
@@ -73,13 +56,13 @@ def _instrument_choices(user, language: str) -> list[tuple[str, str]]:
 @require_http_methods(["GET", "POST"])
 def person_assessments(request: HttpRequest, person_id: int) -> HttpResponse:
     """A person's assessment history, a chart of the totals, and the start form."""
-    person = _person_or_404(request.user, person_id)
+    person = person_or_404(request.user, person_id)
     language = request.LANGUAGE_CODE
     choices = _instrument_choices(request.user, language)
     form = StartAssessmentForm(request.POST or None, choices=choices) if choices else None
     if request.method == "POST":
         if form is None:
-            return _forbidden(request, _("Your role cannot record assessments."))
+            return forbidden(request, _("Your role cannot record assessments."))
         if form.is_valid():
             try:
                 assessment = services.assessment_start(
@@ -88,7 +71,7 @@ def person_assessments(request: HttpRequest, person_id: int) -> HttpResponse:
                     instrument_slug=form.cleaned_data["instrument"],
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 return redirect("assessment-edit", assessment.pk)
     assessments = list(selectors.assessment_list(viewer=request.user, person=person))
@@ -155,7 +138,7 @@ def assessment_edit(request: HttpRequest, assessment_id: int) -> HttpResponse:
             messages.success(request, _("The draft is saved."))
             return redirect("assessment-edit", assessment.pk)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
     context = {
         "assessment": assessment,
         "instrument": instrument,
@@ -274,7 +257,7 @@ def assessment_override(request: HttpRequest, assessment_id: int) -> HttpRespons
                 approver=approver,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The override is recorded."))
             return redirect("assessment-detail", assessment.pk)
@@ -292,7 +275,7 @@ def assessment_override(request: HttpRequest, assessment_id: int) -> HttpRespons
 @require_GET
 def reassessment_due(request: HttpRequest) -> HttpResponse:
     if not can_view_due_list(request.user):
-        return _forbidden(request, _("Your role does not record assessments."))
+        return forbidden(request, _("Your role does not record assessments."))
     today = timezone.localdate()
     language = request.LANGUAGE_CODE
     rows = [
@@ -312,7 +295,7 @@ def reassessment_due(request: HttpRequest) -> HttpResponse:
 @require_GET
 def override_rates(request: HttpRequest) -> HttpResponse:
     if not can_view_override_rates(request.user):
-        return _forbidden(
+        return forbidden(
             request,
             _("Override rates are for facility managers, administrators and analysts."),
         )

@@ -44,12 +44,9 @@ from whatworks.records.forms import (
 from whatworks.records.models import CustodyEpisode, Person
 from whatworks.records.selectors import custody_episodes_for, outcome_events_for
 from whatworks.records.selectors import person_list as person_list_selector
+from whatworks.web.pages import forbidden
 
 PERSONS_PER_PAGE = 25
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "whatworks/forbidden.html", {"message": message}, status=403)
 
 
 def _visible_person(user, person_id: int) -> Person:
@@ -78,7 +75,7 @@ def _is_htmx_fragment_request(request: HttpRequest) -> bool:
 @require_GET
 def person_list(request: HttpRequest) -> HttpResponse:
     if not can_view_persons(request.user):
-        return _forbidden(
+        return forbidden(
             request,
             _(
                 "Your role gives access to aggregate figures only, not to records of "
@@ -115,7 +112,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_admit(request: HttpRequest) -> HttpResponse:
     if not can_edit_records(request.user):
-        return _forbidden(request, _("Your role cannot register people or admissions."))
+        return forbidden(request, _("Your role cannot register people or admissions."))
     form = IntakeForm(request.POST or None, facilities=facilities_in_scope(request.user))
     if request.method == "POST" and form.is_valid():
         try:
@@ -128,7 +125,7 @@ def person_admit(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         except PermissionError:
-            return _forbidden(request, _("Your role cannot register people or admissions."))
+            return forbidden(request, _("Your role cannot register people or admissions."))
         else:
             messages.success(
                 request,
@@ -208,7 +205,7 @@ def _form_page(
         except ValidationError as error:
             add_service_errors(form, error)
         except PermissionError:
-            return _forbidden(request, _("Your role cannot change this record."))
+            return forbidden(request, _("Your role cannot change this record."))
         else:
             messages.success(request, success_message)
             return redirect("person-detail", person_id=person.pk)

@@ -33,18 +33,9 @@ from whatworks.treatment.labels import (
     need_label,
 )
 from whatworks.treatment.models import Programme
+from whatworks.web.pages import add_service_errors, forbidden
 
 CHECKLIST = "cpc-style"
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "whatworks/forbidden.html", {"message": message}, status=403)
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    for field, field_messages in error.message_dict.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _programme_or_404(user, programme_id: int) -> Programme:
@@ -74,7 +65,7 @@ def percent_text(percent: float | None) -> str:
 @require_GET
 def programme_list(request: HttpRequest) -> HttpResponse:
     if not access.can_view_catalogue(request.user):
-        return _forbidden(request, _("Your role cannot see the programme catalogue."))
+        return forbidden(request, _("Your role cannot see the programme catalogue."))
     form = TypeFilterForm(request.GET or None)
     programmes = selectors.catalogue(viewer=request.user)
     status = 200
@@ -169,7 +160,7 @@ def programme_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def programme_edit(request: HttpRequest, programme_id: int | None = None) -> HttpResponse:
     if not access.can_edit_catalogue(request.user):
-        return _forbidden(request, _("Your role cannot edit the programme catalogue."))
+        return forbidden(request, _("Your role cannot edit the programme catalogue."))
     programme = _programme_or_404(request.user, programme_id) if programme_id else None
     initial = ProgrammeForm.initial_from(programme) if programme else None
     form = ProgrammeForm(request.POST or None, programme=programme, initial=initial)
@@ -179,9 +170,9 @@ def programme_edit(request: HttpRequest, programme_id: int | None = None) -> Htt
                 actor=request.user, programme=programme, **form.service_arguments()
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionError:
-            return _forbidden(request, _("Your role cannot edit the programme catalogue."))
+            return forbidden(request, _("Your role cannot edit the programme catalogue."))
         else:
             messages.success(request, _("The programme is saved."))
             return redirect("programme-detail", saved.pk)
@@ -194,7 +185,7 @@ def programme_edit(request: HttpRequest, programme_id: int | None = None) -> Htt
 @require_http_methods(["GET", "POST"])
 def fidelity_new(request: HttpRequest, programme_id: int) -> HttpResponse:
     if not access.can_edit_catalogue(request.user):
-        return _forbidden(request, _("Your role cannot record fidelity reviews."))
+        return forbidden(request, _("Your role cannot record fidelity reviews."))
     programme = _programme_or_404(request.user, programme_id)
     checklist = load_checklist(CHECKLIST)
     language = checklist_language(request.LANGUAGE_CODE)
@@ -217,9 +208,9 @@ def fidelity_new(request: HttpRequest, programme_id: int) -> HttpResponse:
                 checklist_name=CHECKLIST,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionError:
-            return _forbidden(request, _("Your role cannot record fidelity reviews."))
+            return forbidden(request, _("Your role cannot record fidelity reviews."))
         else:
             messages.success(
                 request,

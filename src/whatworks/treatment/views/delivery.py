@@ -38,21 +38,11 @@ from whatworks.treatment.models import (
     ProgrammeGroup,
     ReferralStatus,
 )
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "whatworks/forbidden.html", {"message": message}, status=403)
+from whatworks.web.pages import add_service_errors, forbidden
 
 
 def _cannot_deliver(request: HttpRequest) -> HttpResponse:
-    return _forbidden(request, _("Your role cannot run programme groups."))
-
-
-def _add_errors(form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    for field, field_messages in error.message_dict.items():
-        field = (field_map or {}).get(field, field)
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
+    return forbidden(request, _("Your role cannot run programme groups."))
 
 
 def _messages_of(error: ValidationError) -> list[str]:
@@ -81,7 +71,7 @@ def _group_for_delivery(user, group_id: int) -> ProgrammeGroup:
 @require_GET
 def waitlist_overview(request: HttpRequest) -> HttpResponse:
     if not access.can_view_referrals(request.user):
-        return _forbidden(request, _("Your role cannot see waiting lists."))
+        return forbidden(request, _("Your role cannot see waiting lists."))
     rows = selectors.waitlist_overview(viewer=request.user)
     return render(request, "treatment/delivery/waitlist_overview.html", {"rows": rows})
 
@@ -98,7 +88,7 @@ def _components(components: dict[str, float]) -> list[dict[str, object]]:
 def waitlist_detail(request: HttpRequest, programme_id: int, facility_id: int) -> HttpResponse:
     user = request.user
     if not access.can_view_referrals(user):
-        return _forbidden(request, _("Your role cannot see waiting lists."))
+        return forbidden(request, _("Your role cannot see waiting lists."))
     try:
         programme = selectors.catalogue(viewer=user, include_inactive=True).get(pk=programme_id)
         facility = facilities_in_scope(user).get(pk=facility_id)
@@ -114,7 +104,7 @@ def waitlist_detail(request: HttpRequest, programme_id: int, facility_id: int) -
     posted = None
     if request.method == "POST":
         if not can_allocate:
-            return _forbidden(request, _("Your role cannot allocate places."))
+            return forbidden(request, _("Your role cannot allocate places."))
         posted = AllocateForm(request.POST, groups=groups)
         if not posted.is_valid():
             status = 400
@@ -147,7 +137,7 @@ def waitlist_detail(request: HttpRequest, programme_id: int, facility_id: int) -
                     for message in _messages_of(error):
                         messages.error(request, message)
                 except PermissionError:
-                    return _forbidden(request, _("Your role cannot allocate places."))
+                    return forbidden(request, _("Your role cannot allocate places."))
                 else:
                     messages.success(
                         request,
@@ -193,7 +183,7 @@ def waitlist_detail(request: HttpRequest, programme_id: int, facility_id: int) -
 def group_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (access.can_deliver(user) or access.can_view_referrals(user)):
-        return _forbidden(request, _("Your role cannot see programme groups."))
+        return forbidden(request, _("Your role cannot see programme groups."))
     groups = selectors.groups_for(viewer=user).order_by("-start_date", "name")
     context = {"groups": groups, "can_deliver": access.can_deliver(user)}
     return render(request, "treatment/delivery/group_list.html", context)
@@ -226,7 +216,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
                 schedule_note=data["schedule_note"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionError:
             return _cannot_deliver(request)
         else:
@@ -333,7 +323,7 @@ def sessions_new(request: HttpRequest, group_id: int) -> HttpResponse:
                         )
                     )
             except ValidationError as error:
-                _add_errors(
+                add_service_errors(
                     form, error, {"session_date": "first_date"} if mode == "weekly" else None
                 )
             except PermissionError:
@@ -448,7 +438,7 @@ def attendance_correct(request: HttpRequest, attendance_id: int) -> HttpResponse
                 hours=data["hours"] if data["status"] == "late" else None,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionError:
             return _cannot_deliver(request)
         else:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from whatworks.assessments.selectors import needs_for_planning
-from whatworks.records.access import access_person_by_id, facilities_in_scope
+from whatworks.records.access import facilities_in_scope
 from whatworks.records.models import Person
 from whatworks.treatment import access, labels, selectors, services
 from whatworks.treatment.forms.plans import (
@@ -42,17 +42,7 @@ from whatworks.treatment.models import (
     Referral,
     ReferralStatus,
 )
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "whatworks/forbidden.html", {"message": message}, status=403)
-
-
-def _person_or_404(user, person_id: int) -> Person:
-    try:
-        return access_person_by_id(user, person_id)
-    except Person.DoesNotExist as error:
-        raise Http404 from error
+from whatworks.web.pages import add_service_errors, forbidden, person_or_404
 
 
 def _plan_or_404(user, plan_id: int) -> InterventionPlan:
@@ -67,12 +57,6 @@ def _referral_or_404(user, referral_id: int) -> Referral:
         return access.access_referral_by_id(user, referral_id)
     except Referral.DoesNotExist as error:
         raise Http404 from error
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    for field, field_messages in error.message_dict.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _error_messages(request: HttpRequest, error: ValidationError) -> None:
@@ -172,10 +156,10 @@ def _risk_band(person: Person, plan: InterventionPlan | None) -> str:
 @require_GET
 def person_treatment(request: HttpRequest, person_id: int) -> HttpResponse:
     """The plan and why, referrals, hours and earned remission of one person."""
-    person = _person_or_404(request.user, person_id)
+    person = person_or_404(request.user, person_id)
     user = request.user
     if not (access.can_view_plans(user) or access.can_view_referrals(user)):
-        return _forbidden(request, _("Your role does not work with treatment plans."))
+        return forbidden(request, _("Your role does not work with treatment plans."))
     treatment = selectors.person_treatment(viewer=user, person=person)
     plan = treatment.approved_plan
     remission = treatment.remission
@@ -210,9 +194,9 @@ def person_treatment(request: HttpRequest, person_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def plan_propose(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = _person_or_404(request.user, person_id)
+    person = person_or_404(request.user, person_id)
     if not access.can_plan(request.user):
-        return _forbidden(request, _("Your role cannot propose plans."))
+        return forbidden(request, _("Your role cannot propose plans."))
     try:
         plan = services.plan_propose(actor=request.user, person=person)
     except ValidationError as error:
@@ -253,7 +237,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 def plan_approve(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(request.user, plan_id)
     if not access.can_plan(request.user):
-        return _forbidden(request, _("Your role cannot approve plans."))
+        return forbidden(request, _("Your role cannot approve plans."))
     if not plan.is_draft:
         return redirect("plan-detail", plan.pk)
     form = ApproveForm(request.POST)
@@ -266,7 +250,7 @@ def plan_approve(request: HttpRequest, plan_id: int) -> HttpResponse:
                 agreement_notes=form.cleaned_data["agreement_notes"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The plan is approved."))
             return redirect("person-treatment", plan.person_id)
@@ -278,7 +262,7 @@ def plan_approve(request: HttpRequest, plan_id: int) -> HttpResponse:
 def plan_revise(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(request.user, plan_id)
     if not access.can_plan(request.user):
-        return _forbidden(request, _("Your role cannot revise plans."))
+        return forbidden(request, _("Your role cannot revise plans."))
     try:
         draft = services.plan_revise(actor=request.user, plan=plan)
     except ValidationError as error:
@@ -293,13 +277,13 @@ def plan_revise(request: HttpRequest, plan_id: int) -> HttpResponse:
 def plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(request.user, plan_id)
     if not access.can_plan(request.user):
-        return _forbidden(request, _("Your role cannot review plans."))
+        return forbidden(request, _("Your role cannot review plans."))
     form = ReviewForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.plan_review_record(actor=request.user, plan=plan, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The review is recorded."))
             return redirect("person-treatment", plan.person_id)
@@ -326,7 +310,7 @@ def goal_edit(request: HttpRequest, plan_id: int, goal_id: int | None = None) ->
     """Add or change a goal of a draft; on the approved plan, only its status."""
     plan = _plan_or_404(request.user, plan_id)
     if not access.can_plan(request.user):
-        return _forbidden(request, _("Your role cannot change plans."))
+        return forbidden(request, _("Your role cannot change plans."))
     goal = None
     if goal_id is not None:
         goal = plan.goals.filter(pk=goal_id).first()
@@ -358,7 +342,7 @@ def goal_edit(request: HttpRequest, plan_id: int, goal_id: int | None = None) ->
                 actor=request.user, plan=plan, data=form.data_for_service(), goal=goal
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The goal is saved."))
             return _after_edit(plan)
@@ -371,7 +355,7 @@ def goal_edit(request: HttpRequest, plan_id: int, goal_id: int | None = None) ->
 def goal_delete(request: HttpRequest, plan_id: int, goal_id: int) -> HttpResponse:
     plan = _plan_or_404(request.user, plan_id)
     if not access.can_plan(request.user):
-        return _forbidden(request, _("Your role cannot change plans."))
+        return forbidden(request, _("Your role cannot change plans."))
     goal = plan.goals.filter(pk=goal_id).first()
     if goal is None:
         raise Http404
@@ -391,7 +375,7 @@ def step_edit(
 ) -> HttpResponse:
     plan = _plan_or_404(request.user, plan_id)
     if not access.can_plan(request.user):
-        return _forbidden(request, _("Your role cannot change plans."))
+        return forbidden(request, _("Your role cannot change plans."))
     try:
         goal = plan.goals.get(pk=goal_id)
         step = goal.steps.get(pk=step_id) if step_id is not None else None
@@ -420,7 +404,7 @@ def step_edit(
                 actor=request.user, goal=goal, data=form.data_for_service(), step=step
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The step is saved."))
             return _after_edit(plan)
@@ -431,9 +415,9 @@ def step_edit(
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = _person_or_404(request.user, person_id)
+    person = person_or_404(request.user, person_id)
     if not access.can_refer(request.user):
-        return _forbidden(request, _("Your role cannot refer to programmes."))
+        return forbidden(request, _("Your role cannot refer to programmes."))
     facilities = list(facilities_in_scope(request.user).order_by("name"))
     if person.current_facility and person.current_facility not in facilities:
         facilities.insert(0, person.current_facility)
@@ -453,7 +437,7 @@ def referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The referral is recorded."))
             return redirect("referral-detail", referral.pk)
@@ -495,7 +479,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
         form = TransitionForm(_posted(request), statuses=statuses, groups=groups)
     if request.method == "POST":
         if form is None:
-            return _forbidden(request, _("Your role cannot change this referral."))
+            return forbidden(request, _("Your role cannot change this referral."))
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -510,9 +494,9 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
                     override_reason=data.get("override_reason") or "",
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             except PermissionError:
-                return _forbidden(request, _("Your role cannot make this change to a referral."))
+                return forbidden(request, _("Your role cannot make this change to a referral."))
             else:
                 messages.success(request, _("The referral status is changed."))
                 return redirect("referral-detail", referral.pk)
@@ -532,9 +516,9 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def fault_new(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = _person_or_404(request.user, person_id)
+    person = person_or_404(request.user, person_id)
     if not access.can_record_faults(request.user):
-        return _forbidden(
+        return forbidden(
             request, _("Serious faults are recorded by facility managers and administrators.")
         )
     form = FaultForm(_posted(request))
@@ -544,7 +528,7 @@ def fault_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 actor=request.user, person=person, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The fault and the decision are recorded."))
             return redirect("person-treatment", person.pk)

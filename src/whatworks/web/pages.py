@@ -1,0 +1,31 @@
+"""Small helpers every app's views share: the 403 page, a visible person or 404, and
+service errors placed next to the form's fields."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from whatworks.records.access import access_person_by_id
+from whatworks.records.models import Person
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "whatworks/forbidden.html", {"message": message}, status=403)
+
+
+def person_or_404(user, person_id: int) -> Person:
+    """A person the user may see; out of scope is the same 404 as missing."""
+    try:
+        return access_person_by_id(user, person_id)
+    except Person.DoesNotExist as error:
+        raise Http404 from error
+
+
+def add_service_errors(form, error: ValidationError, field_map: dict[str, str] | None = None):
+    """Attach a service's field -> messages to the form; unknown fields go to the top."""
+    for field, field_messages in error.message_dict.items():
+        field = (field_map or {}).get(field, field)
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
