@@ -221,6 +221,23 @@ def remission_for(*, viewer, person: Person, episode: CustodyEpisode | None):
     )
 
 
+REVIEW_DUE_WITHIN_DAYS = 30
+
+
+def plan_reviews_due(*, viewer, today: datetime.date | None = None) -> QuerySet[InterventionPlan]:
+    """Approved plans whose review is overdue or due within 30 days, overdue first, for
+    the people the viewer plans for."""
+    if not access.can_plan(viewer):
+        return InterventionPlan.objects.none()
+    horizon = (today or _today()) + datetime.timedelta(days=REVIEW_DUE_WITHIN_DAYS)
+    return (
+        access.plans_visible_to(viewer)
+        .filter(status=PlanStatus.APPROVED, next_review_date__lte=horizon)
+        .select_related("person", "person__current_facility")
+        .order_by("next_review_date", "person__last_names")
+    )
+
+
 def plan_goals(plan: InterventionPlan):
     return plan.goals.select_related("programme").prefetch_related("steps")
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("persons/<int:person_id>/plans/propose/", plans.plan_propose, name="plan-propose"),
     path("persons/<int:person_id>/refer/", plans.referral_new, name="referral-new"),
     path("persons/<int:person_id>/faults/new/", plans.fault_new, name="fault-new"),
+    path("plans/due/", plans.plan_reviews_due, name="plan-reviews-due"),
     path("plans/<int:plan_id>/", plans.plan_detail, name="plan-detail"),
     path("plans/<int:plan_id>/approve/", plans.plan_approve, name="plan-approve"),
     path("plans/<int:plan_id>/revise/", plans.plan_revise, name="plan-revise"),

@@ -2,6 +2,7 @@ from whatworks.assessments.access import can_view_due_list
 from whatworks.records.access import can_view_evidence, can_view_persons
 from whatworks.treatment.access import (
     can_deliver,
+    can_plan,
     can_view_catalogue,
     can_view_treatment_dashboard,
 )
@@ -15,5 +16,6 @@ def navigation(request):
         "nav_can_view_assessments": can_view_due_list(user),
         "nav_can_view_programmes": can_view_catalogue(user),
         "nav_can_deliver": can_deliver(user),
+        "nav_can_plan": can_plan(user),
         "nav_can_view_treatment_dashboard": can_view_treatment_dashboard(user),
     }

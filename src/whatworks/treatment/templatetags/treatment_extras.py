@@ -3,6 +3,7 @@
 from django import template
 
 from whatworks.treatment import access, rules, selectors
+from whatworks.treatment.labels import band_label
 from whatworks.treatment.models import PlanStatus
 
 register = template.Library()
@@ -35,3 +36,9 @@ def person_treatment_section(context, person):
         "dosage": dosage,
         "open_referrals": list(open_referrals),
     }
+
+
+@register.filter
+def risk_band_label(band: str | None) -> str:
+    """A risk band code as words in the user's language ("high" -> "High risk")."""
+    return band_label(band)

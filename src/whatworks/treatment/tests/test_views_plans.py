@@ -412,3 +412,26 @@ def test_a_goal_of_another_plan_is_404(client, alice, assessed, cbt, person_in_b
     client.force_login(alice)
     assert client.get(reverse("goal-edit", args=[plan.pk, goal.pk])).status_code == 404
     assert client.get(reverse("goal-edit", args=[plan.pk, 999999])).status_code == 404
+
+
+def test_plan_reviews_due_lists_overdue_first_in_scope(client, alice, bruno, pablo, person_in_a):
+    import datetime as _datetime
+
+    from whatworks.treatment.models import InterventionPlan
+    from whatworks.treatment.tests.helpers import approved_plan, assess, make_programme
+
+    assess(alice, person_in_a, high=True)
+    make_programme("CBT-R", facilities=[person_in_a.current_facility])
+    plan = approved_plan(alice, person_in_a)
+    InterventionPlan.objects.filter(pk=plan.pk).update(
+        next_review_date=_datetime.date.today() - _datetime.timedelta(days=3)
+    )
+    client.force_login(alice)
+    response = client.get("/plans/due/")
+    assert response.status_code == 200
+    assert person_in_a.full_name in response.content.decode()
+    assert "overdue" in response.content.decode()
+    client.force_login(bruno)
+    assert person_in_a.full_name not in client.get("/plans/due/").content.decode()
+    client.force_login(pablo)
+    assert client.get("/plans/due/").status_code == 403

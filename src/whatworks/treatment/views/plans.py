@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -534,3 +535,17 @@ def fault_new(request: HttpRequest, person_id: int) -> HttpResponse:
             return redirect("person-treatment", person.pk)
     context = {"person": person, "form": form}
     return render(request, "treatment/plans/fault_form.html", context, status=_status(form))
+
+
+@login_required
+@require_GET
+def plan_reviews_due(request: HttpRequest) -> HttpResponse:
+    if not access.can_plan(request.user):
+        return forbidden(request, _("Your role does not plan treatment."))
+    today = timezone.localdate()
+    plans = list(selectors.plan_reviews_due(viewer=request.user, today=today))
+    context = {
+        "rows": [{"plan": plan, "overdue": plan.next_review_date < today} for plan in plans],
+        "within_days": selectors.REVIEW_DUE_WITHIN_DAYS,
+    }
+    return render(request, "treatment/plans/reviews_due.html", context)
