@@ -1,0 +1,15 @@
+"""Programme evaluation: does a programme reduce reoffending, by how much, with what
+certainty, and at what cost? Propensity-score matching, inverse-probability weighting and
+doubly robust AIPW for the ATT (default) or ATE; diagnostics, sensitivity, reports and
+cost-benefit. Pure Python (numpy, polars, scikit-learn, statsmodels, lifelines); never
+imports Django. See docs/evaluation.md and docs/methods/.
+"""
+
+from whatworks.analytics.evaluation.result import (
+    BalanceRow,
+    EvaluationResult,
+    EvaluationSpec,
+    Warning_,
+)
+
+__all__ = ["BalanceRow", "EvaluationResult", "EvaluationSpec", "Warning_"]
