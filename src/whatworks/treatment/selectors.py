@@ -170,6 +170,15 @@ def referral_rows(referrals: QuerySet[Referral]) -> list[ReferralRow]:
     ]
 
 
+def current_episode(person: Person) -> CustodyEpisode | None:
+    """The open episode (where new plans and referrals attach), else the latest one: the
+    episode whose hours and remission the person's pages show."""
+    return (
+        person.custody_episodes.filter(release_date__isnull=True).order_by("-id").first()
+        or person.custody_episodes.order_by("-admission_date", "-id").first()
+    )
+
+
 def person_treatment(*, viewer, person: Person) -> PersonTreatment:
     """Everything on a person's treatment page. ``person`` came from an access helper."""
     if not persons_visible_to(viewer).filter(pk=person.pk).exists():
@@ -177,11 +186,7 @@ def person_treatment(*, viewer, person: Person) -> PersonTreatment:
     plans = list(access.plans_visible_to(viewer).filter(person=person).order_by("-version"))
     approved = next((plan for plan in plans if plan.status == PlanStatus.APPROVED), None)
     draft = next((plan for plan in plans if plan.status == PlanStatus.DRAFT), None)
-    # The open episode (where new plans and referrals attach), else the latest one.
-    episode = (
-        person.custody_episodes.filter(release_date__isnull=True).order_by("-id").first()
-        or person.custody_episodes.order_by("-admission_date", "-id").first()
-    )
+    episode = current_episode(person)
     referrals = referral_rows(
         access.referrals_visible_to(viewer).filter(person=person).order_by("-referral_date", "-id")
     )

@@ -21,7 +21,7 @@ def person_treatment_section(context, person):
         .select_related("approved_by")
         .first()
     )
-    episode = person.custody_episodes.order_by("-admission_date", "-id").first()
+    episode = selectors.current_episode(person)
     dosage = selectors.dosage_for(person, episode, plan.target_hours if plan else None)
     open_referrals = (
         access.referrals_visible_to(user)
