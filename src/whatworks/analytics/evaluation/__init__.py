@@ -5,6 +5,8 @@ cost-benefit. Pure Python (numpy, polars, scikit-learn, statsmodels, lifelines);
 imports Django. See docs/evaluation.md and docs/methods/.
 """
 
+from whatworks.analytics.evaluation.api import evaluate
+from whatworks.analytics.evaluation.data import EvaluationInputError
 from whatworks.analytics.evaluation.result import (
     BalanceRow,
     EvaluationResult,
@@ -12,4 +14,11 @@ from whatworks.analytics.evaluation.result import (
     Warning_,
 )
 
-__all__ = ["BalanceRow", "EvaluationResult", "EvaluationSpec", "Warning_"]
+__all__ = [
+    "BalanceRow",
+    "EvaluationInputError",
+    "EvaluationResult",
+    "EvaluationSpec",
+    "Warning_",
+    "evaluate",
+]
