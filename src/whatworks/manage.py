@@ -1,9 +1,10 @@
 """The `whatworks` console command: Django's management entry point plus our own commands.
 
-`whatworks simulate`, `whatworks recidivism` and `whatworks instrument` are routed to the
-pure-Python analytics package before Django starts, so they need no database and no secret
-key: they work on any extract. `whatworks demo` switches on demo mode and provides the demo's
-generated secret key, which is the only way the app starts without SECRET_KEY.
+`whatworks simulate`, `whatworks recidivism`, `whatworks instrument` and `whatworks evaluate`
+are routed to the pure-Python analytics package before Django starts, so they need no database
+and no secret key: they work on any extract. `whatworks demo` switches on demo mode and
+provides the demo's generated secret key, which is the only way the app starts without
+SECRET_KEY.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from whatworks.analytics.instruments.cli import main as instrument_main
 
         return instrument_main(argv[2:])
+    if command == "evaluate":
+        from whatworks.analytics.evaluation.cli import main as evaluate_main
+
+        return evaluate_main(argv[2:])
     if command == "demo":
         from whatworks.environment import data_dir, ensure_demo_secret_key
 

@@ -6,7 +6,15 @@ imports Django. See docs/evaluation.md and docs/methods/.
 """
 
 from whatworks.analytics.evaluation.api import evaluate
+from whatworks.analytics.evaluation.costbenefit import (
+    CostBenefitInputError,
+    CostBenefitInputs,
+    CostBenefitResult,
+    Effect,
+    cost_benefit,
+)
 from whatworks.analytics.evaluation.data import EvaluationInputError
+from whatworks.analytics.evaluation.report import render_html, render_html_fragment, render_pdf
 from whatworks.analytics.evaluation.result import (
     BalanceRow,
     EvaluationResult,
@@ -16,9 +24,17 @@ from whatworks.analytics.evaluation.result import (
 
 __all__ = [
     "BalanceRow",
+    "CostBenefitInputError",
+    "CostBenefitInputs",
+    "CostBenefitResult",
+    "Effect",
     "EvaluationInputError",
     "EvaluationResult",
     "EvaluationSpec",
     "Warning_",
+    "cost_benefit",
     "evaluate",
+    "render_html",
+    "render_html_fragment",
+    "render_pdf",
 ]
