@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "whatworks.accounts",
     "whatworks.audit",
     "whatworks.records",
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "whatworks.evidence",
     "whatworks.assessments",
     "whatworks.treatment",
+    "whatworks.evaluation",
     "whatworks.demo",
 ]
 
@@ -148,6 +151,12 @@ STORAGES = {
 # Serve straight from the app folders, so `whatworks serve` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Background tasks (programme evaluations): queued in the database and run by the worker
+# that `whatworks serve` and `whatworks demo` start beside the web server (or by a separate
+# `whatworks db_worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+TASK_WORKER_IN_SERVER = env_bool("WHATWORKS_TASK_WORKER", True)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200

@@ -1,4 +1,5 @@
 from whatworks.assessments.access import can_view_due_list
+from whatworks.evaluation.access import can_view_evaluations
 from whatworks.records.access import can_view_evidence, can_view_persons
 from whatworks.treatment.access import (
     can_deliver,
@@ -13,6 +14,7 @@ def navigation(request):
     return {
         "nav_can_view_persons": can_view_persons(user),
         "nav_can_view_evidence": can_view_evidence(user),
+        "nav_can_view_evaluations": can_view_evaluations(user),
         "nav_can_view_assessments": can_view_due_list(user),
         "nav_can_view_programmes": can_view_catalogue(user),
         "nav_can_deliver": can_deliver(user),
