@@ -52,6 +52,8 @@ class EvaluationRun(models.Model):
     report_pdf = models.BinaryField(_("PDF report"), blank=True, default=b"")
     error = models.TextField(_("error"), blank=True)
     code_version = models.CharField(_("code version"), max_length=120, blank=True)
+    # The report is written in the language of the analyst who asked for it.
+    language = models.CharField(_("language"), max_length=10, default="en")
     input_sha256 = models.CharField(_("SHA-256 of the input frame"), max_length=64, blank=True)
     rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
     task_id = models.CharField(_("task ID"), max_length=64, blank=True)

@@ -71,7 +71,7 @@ def _enqueue(run_id: int) -> None:
 
 @transaction.atomic
 def evaluation_run_create(
-    *, actor, programme: Programme, parameters: dict[str, Any]
+    *, actor, programme: Programme, parameters: dict[str, Any], language: str = "en"
 ) -> EvaluationRun:
     """Record a run and enqueue its task once the transaction commits."""
     if not can_run_evaluations(actor):
@@ -85,6 +85,7 @@ def evaluation_run_create(
         progress=0,
         progress_message=_("Waiting for the worker."),
         code_version=code_version(),
+        language=language,
     )
     run.full_clean()
     run.save()
@@ -100,7 +101,9 @@ def evaluation_run_create(
 
 def evaluation_run_repeat(*, actor, run: EvaluationRun) -> EvaluationRun:
     """A new run with the same programme and parameters."""
-    return evaluation_run_create(actor=actor, programme=run.programme, parameters=run.parameters)
+    return evaluation_run_create(
+        actor=actor, programme=run.programme, parameters=run.parameters, language=run.language
+    )
 
 
 def run_progress(*, run: EvaluationRun, progress: int, message: str) -> None:

@@ -16,9 +16,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from whatworks.analytics.evaluation.text import report_texts
 from whatworks.evaluation import services
 from whatworks.evaluation.cohort import OUTCOME, TREATED, CohortError, cohort_build
 from whatworks.evaluation.models import EvaluationRun, RunStatus
+from whatworks.evaluation.report_text import translated_report_texts
 from whatworks.evaluation.text import cohort_text, outcome_label, report_title, treatment_label
 
 logger = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ def evaluation_run_execute(run_id: int) -> str:
     run = EvaluationRun.objects.select_related("programme").get(pk=run_id)
     if run.status != RunStatus.QUEUED:
         return run.status
-    with translation.override(settings.LANGUAGE_CODE):
-        execute(run)
+    with translation.override(run.language or settings.LANGUAGE_CODE):
+        with report_texts(translated_report_texts()):
+            execute(run)
     return run.status

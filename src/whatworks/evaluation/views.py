@@ -74,6 +74,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                     programme=form.cleaned_data["programme"],
                     parameters=form.parameters(),
+                    language=request.LANGUAGE_CODE,
                 )
             except ValidationError as error:
                 add_service_errors(form, error)

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from whatworks.analytics.evaluation.result import BALANCE_THRESHOLD, BalanceRow
+from whatworks.analytics.evaluation.text import texts
 
 # Class name -> (fill, stroke); "none" means no paint.
 PALETTE: dict[str, tuple[str, str]] = {
@@ -36,27 +37,6 @@ PALETTE: dict[str, tuple[str, str]] = {
     "bar-treated": ("#1d70b8", "none"),
     "bar-control": ("#f47738", "none"),
 }
-
-LOVE_TITLE = "Love plot: covariate balance before and after adjustment"
-LOVE_DESC = (
-    "Standardised mean difference between treated and controls for each covariate, before "
-    "adjustment (open circles) and after (filled circles). Dashed lines mark ±{threshold}; "
-    "after adjustment, {flagged} of {total} covariates lie outside them. The balance table "
-    "gives the same numbers."
-)
-OVERLAP_TITLE = "Overlap of propensity scores"
-OVERLAP_DESC = (
-    "Histogram of the estimated probability of treatment: treated above the axis, controls "
-    "below, each as a share of its group. Treated scores range over {treated_range}; controls "
-    "over {control_range}."
-)
-LEGEND_BEFORE = "before adjustment"
-LEGEND_AFTER = "after adjustment"
-LEGEND_TREATED = "treated"
-LEGEND_CONTROL = "controls"
-AXIS_SMD = "standardised mean difference"
-AXIS_PROPENSITY = "propensity score (estimated probability of treatment)"
-NO_DATA = "no data"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,9 +96,9 @@ def love_plot(balance: Sequence[BalanceRow], *, threshold: float = BALANCE_THRES
     plot_bottom = top + row_h * max(len(rows), 1)
     shapes: list[Shape] = [
         Shape("circle", "dot-before", plot_left + 6, 14, r=4.5),
-        _text("chart-text", plot_left + 16, 18, LEGEND_BEFORE),
+        _text("chart-text", plot_left + 16, 18, texts()["chart_legend_before"]),
         Shape("circle", "dot-after", plot_left + 156, 14, r=4.5),
-        _text("chart-text", plot_left + 166, 18, LEGEND_AFTER),
+        _text("chart-text", plot_left + 166, 18, texts()["chart_legend_after"]),
     ]
     for index, row in enumerate(rows):
         cy = top + row_h * (index + 0.5)
@@ -135,8 +115,8 @@ def love_plot(balance: Sequence[BalanceRow], *, threshold: float = BALANCE_THRES
     for index, row in enumerate(rows):
         cy = top + row_h * (index + 0.5)
         for cls, value, when in (
-            ("dot-before", row.smd_before, LEGEND_BEFORE),
-            ("dot-after", row.smd_after, LEGEND_AFTER),
+            ("dot-before", row.smd_before, texts()["chart_legend_before"]),
+            ("dot-after", row.smd_after, texts()["chart_legend_after"]),
         ):
             if math.isfinite(value):
                 tip = f"{row.covariate}, {when}: {value:.3f}"
@@ -145,11 +125,20 @@ def love_plot(balance: Sequence[BalanceRow], *, threshold: float = BALANCE_THRES
         Shape("rect", "chart-frame", plot_left, top, w=plot_right - plot_left, h=plot_bottom - top)
     )
     shapes.append(
-        _text("chart-text", (plot_left + plot_right) / 2, height - 8, AXIS_SMD, "middle", 12)
+        _text(
+            "chart-text",
+            (plot_left + plot_right) / 2,
+            height - 8,
+            texts()["chart_axis_smd"],
+            "middle",
+            12,
+        )
     )
     flagged = sum(1 for r in rows if not abs(r.smd_after) <= threshold)
-    desc = LOVE_DESC.format(threshold=f"{threshold:g}", flagged=flagged, total=len(rows))
-    return Chart(width, height, LOVE_TITLE, desc, tuple(shapes), "chart love-plot")
+    desc = texts()["chart_love_desc"].format(
+        threshold=f"{threshold:g}", flagged=flagged, total=len(rows)
+    )
+    return Chart(width, height, texts()["chart_love_title"], desc, tuple(shapes), "chart love-plot")
 
 
 def _ticks(limit: float) -> list[float]:
@@ -167,7 +156,7 @@ def _shares(values: Sequence[Any]) -> list[float]:
 def _range_text(edges: Sequence[float], counts: Sequence[Any]) -> str:
     used = [i for i, c in enumerate(counts) if c]
     if not used:
-        return NO_DATA
+        return texts()["chart_no_data"]
     return f"{edges[used[0]]:.2f} to {edges[used[-1] + 1]:.2f}"
 
 
@@ -195,9 +184,9 @@ def overlap_plot(overlap: Mapping[str, Any]) -> Chart:
 
     shapes: list[Shape] = [
         Shape("rect", "bar-treated", left + 4, 8, w=12, h=12),
-        _text("chart-text", left + 22, 18, LEGEND_TREATED),
+        _text("chart-text", left + 22, 18, texts()["chart_legend_treated"]),
         Shape("rect", "bar-control", left + 120, 8, w=12, h=12),
-        _text("chart-text", left + 138, 18, LEGEND_CONTROL),
+        _text("chart-text", left + 138, 18, texts()["chart_legend_control"]),
     ]
     for index in range(bins):
         x0, x1 = x(edges[index]), x(edges[index + 1])
@@ -212,7 +201,7 @@ def overlap_plot(overlap: Mapping[str, Any]) -> Chart:
                     middle - h,
                     w=max(x1 - x0 - 1, 0.5),
                     h=h,
-                    tooltip=f"{LEGEND_TREATED} {bin_text}: {100 * treated[index]:.1f}%",
+                    tooltip=_bar_tooltip("chart_legend_treated", bin_text, treated[index]),
                 )
             )
         if control[index] > 0:
@@ -225,7 +214,7 @@ def overlap_plot(overlap: Mapping[str, Any]) -> Chart:
                     middle,
                     w=max(x1 - x0 - 1, 0.5),
                     h=h,
-                    tooltip=f"{LEGEND_CONTROL} {bin_text}: {100 * control[index]:.1f}%",
+                    tooltip=_bar_tooltip("chart_legend_control", bin_text, control[index]),
                 )
             )
     for tick in range(6):
@@ -239,12 +228,27 @@ def overlap_plot(overlap: Mapping[str, Any]) -> Chart:
         shapes.append(_text("chart-muted", left - 6, middle + bar(share) + 4, label, "end"))
     shapes.append(_line("chart-zero", left, middle, width - right, middle))
     shapes.append(Shape("rect", "chart-frame", left, top, w=plot_w, h=plot_h))
-    shapes.append(_text("chart-text", left + plot_w / 2, height - 8, AXIS_PROPENSITY, "middle", 12))
-    desc = OVERLAP_DESC.format(
+    shapes.append(
+        _text(
+            "chart-text",
+            left + plot_w / 2,
+            height - 8,
+            texts()["chart_axis_propensity"],
+            "middle",
+            12,
+        )
+    )
+    desc = texts()["chart_overlap_desc"].format(
         treated_range=_range_text(edges, treated_raw[:bins]),
         control_range=_range_text(edges, control_raw[:bins]),
     )
-    return Chart(width, height, OVERLAP_TITLE, desc, tuple(shapes), "chart overlap-plot")
+    return Chart(
+        width, height, texts()["chart_overlap_title"], desc, tuple(shapes), "chart overlap-plot"
+    )
+
+
+def _bar_tooltip(legend_key: str, bin_text: str, share: float) -> str:
+    return f"{texts()[legend_key]} {bin_text}: {100 * share:.1f}%"
 
 
 def to_svg(chart: Chart, *, chart_id: str) -> str:

@@ -21,268 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from whatworks.analytics.evaluation import charts
 from whatworks.analytics.evaluation.result import BALANCE_THRESHOLD, EvaluationResult
+from whatworks.analytics.evaluation.text import TEXT as TEXT  # re-exported
+from whatworks.analytics.evaluation.text import texts
 
 if TYPE_CHECKING:
     from whatworks.analytics.evaluation.costbenefit import CostBenefitResult
 
 MINUS = "−"
-
-TEXT: dict[str, str] = {
-    # Plain-language summary.
-    "summary_binary_att": (
-        "People who {treatment} {outcome_past} at {treated} against {control} for similar "
-        "people who did not (difference {difference} points, 95% CI {low} to {high})."
-    ),
-    "summary_binary_ate": (
-        "If everyone in the cohort {treatment}, an estimated {treated} {outcome_would}; if no "
-        "one did, {control} (difference {difference} points, 95% CI {low} to {high})."
-    ),
-    "summary_binary_no_values": (
-        "The adjusted difference in the share who {outcome_bare} between people who "
-        "{treatment} and {comparison} is {difference} points (95% CI {low} to {high})."
-    ),
-    "summary_continuous_att": (
-        "People who {treatment} had an average {outcome_noun} of {treated} against {control} "
-        "for similar people who did not (difference {difference}, 95% CI {low} to {high})."
-    ),
-    "summary_continuous_ate": (
-        "If everyone in the cohort {treatment}, the average {outcome_noun} would be {treated}; "
-        "if no one did, {control} (difference {difference}, 95% CI {low} to {high})."
-    ),
-    "summary_continuous_no_values": (
-        "The adjusted difference in average {outcome_noun} between people who {treatment} and "
-        "{comparison} is {difference} (95% CI {low} to {high})."
-    ),
-    "summary_tte_att": (
-        "People who {treatment}, compared with similar people who did not: hazard ratio "
-        "{estimate} (95% CI {low} to {high}; below 1 means fewer or later events)."
-    ),
-    "summary_tte_ate": (
-        "Everyone in the cohort taking part ({treatment}) compared with no one: hazard ratio "
-        "{estimate} (95% CI {low} to {high}; below 1 means fewer or later events)."
-    ),
-    "summary_tte_horizon_att": (
-        "At {horizon} {unit}, {treated} against {control} had not {event_past}."
-    ),
-    "summary_tte_horizon_ate": (
-        "At {horizon} {unit}, an estimated {treated} would not have {event_past} if everyone "
-        "took part, against {control} if no one did."
-    ),
-    "comparison_att": "similar people who did not",
-    "comparison_ate": "no one taking part",
-    "ci_includes_null": (
-        "The 95% confidence interval includes no difference ({null}): these data cannot rule "
-        "out that the programme made no difference to this outcome."
-    ),
-    "ci_excludes_null": ("The 95% confidence interval does not include no difference ({null})."),
-    "null_difference": "0",
-    "null_ratio": "a hazard ratio of 1",
-    # Headings.
-    "heading_warnings": "Warnings",
-    "heading_summary": "Summary",
-    "heading_estimate": "Estimate",
-    "heading_naive": "Unadjusted and adjusted comparison",
-    "heading_definition": "Definition and cohort",
-    "heading_assumptions": "Assumptions",
-    "heading_balance": "Covariate balance",
-    "heading_overlap": "Overlap of propensity scores",
-    "heading_survival": "Survival at each horizon",
-    "heading_sensitivity": "Sensitivity to unmeasured confounding",
-    "heading_cost_benefit": "Benefits and costs",
-    "heading_caveats": "Caveats",
-    # Estimate table.
-    "row_effect_measure": "Effect measure",
-    "row_estimate": "Adjusted estimate",
-    "row_ci": "95% confidence interval",
-    "row_ci_method": "Confidence interval method",
-    "row_treated_value": "Treated group",
-    "row_control_value": "Comparison group",
-    "row_naive": "Unadjusted (naive) estimate",
-    "measure_risk_difference": "difference in proportions (percentage points)",
-    "measure_mean_difference": "difference in means",
-    "measure_hazard_ratio": "hazard ratio",
-    "ci_method_influence": "influence function (sandwich) standard errors",
-    "ci_method_bootstrap": "bootstrap ({reps} resamples, seed {seed})",
-    # Naive against adjusted.
-    "naive_sentence": (
-        "Without adjustment, the comparison gives {naive}; after adjustment, {adjusted}."
-    ),
-    "naive_overstates": "The naive comparison would overstate the {kind} by {amount}.",
-    "naive_understates": "The naive comparison would understate the {kind} by {amount}.",
-    "naive_reverses": (
-        "The naive comparison points in the opposite direction: adjustment reversed it."
-    ),
-    "naive_same": "Adjustment changed the estimate very little.",
-    "naive_missing": "The unadjusted comparison was not reported.",
-    "kind_benefit": "benefit",
-    "kind_harm": "harm",
-    "kind_difference": "difference",
-    "points": "{value} points",
-    # Definition and cohort.
-    "estimand_att": (
-        "Estimand: the average effect on the treated (ATT), that is, for the people who took "
-        "part, the difference between what happened and what would have happened to them "
-        "without the programme, estimated from similar people who did not take part."
-    ),
-    "estimand_ate": (
-        "Estimand: the average treatment effect (ATE), that is, the difference between "
-        "everyone in the cohort taking part and no one taking part."
-    ),
-    "method_aipw": (
-        "Method: augmented inverse-probability weighting (AIPW, doubly robust). A model of "
-        "who takes part (the propensity score) and a model of the outcome are combined; the "
-        "estimate is consistent if either model is right."
-    ),
-    "method_ipw": (
-        "Method: inverse-probability weighting (IPW). People are weighted by their estimated "
-        "probability of taking part so that the groups resemble each other on the covariates."
-    ),
-    "method_psm": (
-        "Method: nearest-neighbour matching on the logit of the propensity score{caliper}, "
-        "{replacement}. Each treated person is compared with the most similar control."
-    ),
-    "caliper": " within a caliper of {caliper} standard deviations",
-    "with_replacement": "with replacement (a control may be used more than once)",
-    "without_replacement": "without replacement",
-    "trim": (
-        "People with a propensity score below {trim} or above {upper} were left out (trimming)."
-    ),
-    "row_treated": "Treated",
-    "row_control": "Controls",
-    "row_dropped": "Left out: missing values",
-    "row_unmatched": "Left out: no match within the caliper",
-    "row_trimmed": "Left out: outside the trimming range",
-    "row_ess_treated": "Effective sample size, treated",
-    "row_ess_control": "Effective sample size, controls",
-    "ess_note": (
-        "The effective sample size is the number of equally weighted people that would carry "
-        "the same information as the weighted or matched sample."
-    ),
-    # Assumptions.
-    "assumptions_intro": "The estimate is a causal effect only if these hold:",
-    "assumption_confounding": (
-        "No unmeasured confounding: everything that affects both taking part and the outcome "
-        "is among the covariates used ({covariates}). Anything else that matters and was not "
-        "measured, such as motivation or a referrer's judgement, can bias the estimate."
-    ),
-    "assumption_overlap": (
-        "Overlap (positivity): people of every profile had some chance both of taking part "
-        "and of not taking part. The overlap plot shows where this fails."
-    ),
-    "assumption_consistency": (
-        "Consistency: taking part means one well-defined thing; differences in dose, quality "
-        "or completion are assumed not to change the effect."
-    ),
-    "assumption_interference": (
-        "No interference: one person's participation does not change another person's outcome."
-    ),
-    "assumption_limits": (
-        "A matched or weighted comparison can show the difference the programme made for "
-        "people like those compared, if these assumptions hold. It cannot rule out bias from "
-        "what was not measured, it is not a randomised trial, and it says nothing about people "
-        "unlike those in the data."
-    ),
-    # Balance and overlap.
-    "balance_header_covariate": "Covariate",
-    "balance_header_before": "SMD before",
-    "balance_header_after": "SMD after",
-    "balance_header_flag": "Balanced?",
-    "balance_ok": "yes",
-    "balance_flag": "no: above {threshold}",
-    "balance_summary_ok": (
-        "After adjustment every covariate has an absolute standardised mean difference "
-        "(SMD) of at most {threshold}."
-    ),
-    "balance_summary_flagged": (
-        "After adjustment {count} of {total} covariates still have an absolute standardised "
-        "mean difference (SMD) above {threshold}: {names}."
-    ),
-    "balance_empty": "No balance table was reported.",
-    "overlap_note": (
-        "Bars show shares of each group, not counts. Where one group has bars and the other "
-        "none, the comparison rests on few or no similar people."
-    ),
-    "overlap_empty": "No propensity scores were reported.",
-    # Survival.
-    "survival_header_horizon": "Time ({unit})",
-    "survival_header_treated": "Not yet an event, treated",
-    "survival_header_control": "Not yet an event, comparison",
-    "survival_header_difference": "Difference (points)",
-    # Sensitivity.
-    "evalue_sentence": (
-        "An unmeasured confounder would need to be associated with both taking part "
-        "({treatment}) and the outcome ({outcome}) by a risk ratio of {point} each, above and "
-        "beyond the measured covariates, to explain away the estimate; {ci_part}."
-    ),
-    "evalue_ci_part": "{ci} to move the confidence interval to include no effect",
-    "evalue_ci_null": "the confidence interval already includes no effect",
-    "evalue_missing": "No E-value was reported.",
-    "evalue_scale": "Scale of the E-value: {scale}.",
-    "evalue_note": (
-        "E-values (VanderWeele and Ding, 2017) measure how strong unmeasured confounding "
-        "would have to be; a value close to 1 means weak confounding would suffice."
-    ),
-    "placebo_sentence": (
-        "Placebo check: on {outcome}, which the programme should not have changed, the "
-        "adjusted estimate is {estimate} (95% CI {low} to {high})."
-    ),
-    "placebo_ok": "Its interval includes no difference, as it should.",
-    "placebo_flag": (
-        "Its interval excludes no difference: this suggests confounding the covariates do "
-        "not remove, and the main estimate should be read with caution."
-    ),
-    # Cost-benefit.
-    "cb_intro": (
-        "For {participants} participants, benefits of {benefits} against costs of {costs}: a "
-        "net present value of {npv} and a benefit/cost ratio of {ratio}. In {share} of "
-        "{reps} simulations the benefits exceeded the costs."
-    ),
-    "cb_ratio_missing": "no ratio (zero cost)",
-    "cb_range": (
-        "The net present value lies between {low} and {high} in 90% of the simulations "
-        "(5th to 95th percentile)."
-    ),
-    "cb_example": (
-        "These costs are the illustrative examples built into the software, not official "
-        "figures: do not publish them as a result."
-    ),
-    "cb_method": (
-        "Method after the Washington State Institute for Public Policy: avoided reoffences per "
-        "participant times the avoided cost of each reoffence, discounted at {rate} a year "
-        "over {years} years, against the programme's cost; the Monte Carlo draws the effect "
-        "from its confidence interval and the costs from their uncertainty."
-    ),
-    "row_participants": "Participants",
-    "row_cost_per_participant": "Cost per participant",
-    "row_avoided": "Avoided reoffences per participant",
-    "row_avoided_cost": "Avoided cost per reoffence: {name}",
-    "row_benefits": "Benefits (present value)",
-    "row_costs": "Costs",
-    "row_npv": "Net present value",
-    "row_ratio": "Benefit/cost ratio",
-    "row_probability": "Chance that benefits exceed costs",
-    # Caveats.
-    "caveat_sampling": (
-        "Confidence intervals reflect chance only, not bias from unmeasured confounding, "
-        "errors in the records or the choice of outcome definition."
-    ),
-    "caveat_population": (
-        "The estimate describes the people compared in this cohort; other people, places or "
-        "times may differ."
-    ),
-    "caveat_records": (
-        "Recorded reoffending depends on the definition used and on police and court practice, "
-        "not only on behaviour."
-    ),
-    "no_label_treatment": "had {column} = 1",
-    "no_label_outcome_past": "had {column} = 1",
-    "no_label_outcome_would": "would have {column} = 1",
-    "no_label_outcome_bare": "had {column} = 1",
-    "no_label_event_past": "had the event ({column})",
-    "label_outcome_past": "were {label}",
-    "label_outcome_would": "would be {label}",
-    "not_reported": "not reported",
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,7 +83,7 @@ def _finite(value: Any) -> bool:
 
 
 def _percent(value: float | None) -> str:
-    return TEXT["not_reported"] if not _finite(value) else _minus(f"{100 * value:.1f}%")
+    return texts()["not_reported"] if not _finite(value) else _minus(f"{100 * value:.1f}%")
 
 
 def _points(value: float) -> str:
@@ -363,7 +108,7 @@ def _ratio(value: float) -> str:
 def _effect(result: EvaluationResult, value: float) -> str:
     """The effect on its scale, for a table or a sentence."""
     if result.effect_measure == "risk_difference":
-        return TEXT["points"].format(value=_points(value))
+        return texts()["points"].format(value=_points(value))
     if result.effect_measure == "hazard_ratio":
         return _ratio(value)
     return _plain(value)
@@ -372,12 +117,12 @@ def _effect(result: EvaluationResult, value: float) -> str:
 def _value(result: EvaluationResult, value: float | None) -> str:
     """An outcome level: a share for binary and time-to-event outcomes, a mean otherwise."""
     if not _finite(value):
-        return TEXT["not_reported"]
+        return texts()["not_reported"]
     return _plain(value) if result.outcome_type == "continuous" else _percent(value)
 
 
 def _money(value: float | None, currency: str) -> str:
-    return TEXT["not_reported"] if not _finite(value) else _minus(f"{currency} {value:,.0f}")
+    return texts()["not_reported"] if not _finite(value) else _minus(f"{currency} {value:,.0f}")
 
 
 def _null(result: EvaluationResult) -> float:
@@ -396,23 +141,23 @@ def ci_includes_null(result: EvaluationResult) -> bool:
 def _labels(result: EvaluationResult) -> dict[str, str]:
     spec = result.spec
     column = spec.outcome or spec.event or spec.duration or ""
-    treatment = spec.treatment_label or TEXT["no_label_treatment"].format(column=spec.treatment)
+    treatment = spec.treatment_label or texts()["no_label_treatment"].format(column=spec.treatment)
     label = spec.outcome_label
     return {
         "treatment": treatment,
         "outcome_past": (
-            TEXT["label_outcome_past"].format(label=label)
+            texts()["label_outcome_past"].format(label=label)
             if label
-            else TEXT["no_label_outcome_past"].format(column=column)
+            else texts()["no_label_outcome_past"].format(column=column)
         ),
         "outcome_would": (
-            TEXT["label_outcome_would"].format(label=label)
+            texts()["label_outcome_would"].format(label=label)
             if label
-            else TEXT["no_label_outcome_would"].format(column=column)
+            else texts()["no_label_outcome_would"].format(column=column)
         ),
-        "outcome_bare": label or TEXT["no_label_outcome_bare"].format(column=column),
+        "outcome_bare": label or texts()["no_label_outcome_bare"].format(column=column),
         "outcome_noun": label or column,
-        "event_past": label or TEXT["no_label_event_past"].format(column=column),
+        "event_past": label or texts()["no_label_event_past"].format(column=column),
         "treatment_short": spec.treatment_label or spec.treatment,
         "outcome_short": label or column,
     }
@@ -485,7 +230,7 @@ def summary_sentences(result: EvaluationResult, *, time_unit: str = "days") -> l
     sentences: list[str] = []
     if result.outcome_type == "time_to_event":
         sentences.append(
-            TEXT[f"summary_tte_{estimand}"].format(
+            texts()[f"summary_tte_{estimand}"].format(
                 treatment=labels["treatment"],
                 estimate=_ratio(result.estimate),
                 low=_ratio(result.ci_low),
@@ -495,7 +240,7 @@ def summary_sentences(result: EvaluationResult, *, time_unit: str = "days") -> l
         rows = survival_rows(result)
         if rows and _finite(rows[0]["treated"]) and _finite(rows[0]["control"]):
             sentences.append(
-                TEXT[f"summary_tte_horizon_{estimand}"].format(
+                texts()[f"summary_tte_horizon_{estimand}"].format(
                     horizon=f"{float(rows[0]['horizon']):g}",
                     treated=_percent(rows[0]["treated"]),
                     control=_percent(rows[0]["control"]),
@@ -512,16 +257,18 @@ def summary_sentences(result: EvaluationResult, *, time_unit: str = "days") -> l
             "difference": fmt(result.estimate),
             "low": fmt(result.ci_low),
             "high": fmt(result.ci_high),
-            "comparison": TEXT[f"comparison_{estimand}"],
+            "comparison": texts()[f"comparison_{estimand}"],
             **labels,
         }
         key = f"summary_{kind}_{estimand}" if has_values else f"summary_{kind}_no_values"
-        sentences.append(TEXT[key].format(**values))
+        sentences.append(texts()[key].format(**values))
     null = (
-        TEXT["null_ratio"] if result.effect_measure == "hazard_ratio" else TEXT["null_difference"]
+        texts()["null_ratio"]
+        if result.effect_measure == "hazard_ratio"
+        else texts()["null_difference"]
     )
     key = "ci_includes_null" if ci_includes_null(result) else "ci_excludes_null"
-    sentences.append(TEXT[key].format(null=null))
+    sentences.append(texts()[key].format(null=null))
     return sentences
 
 
@@ -529,9 +276,9 @@ def naive_sentences(result: EvaluationResult) -> list[str]:
     """The unadjusted comparison beside the adjusted one, and what adjustment changed."""
     naive = result.naive.get("estimate") if result.naive else None
     if not _finite(naive):
-        return [TEXT["naive_missing"]]
+        return [texts()["naive_missing"]]
     sentences = [
-        TEXT["naive_sentence"].format(
+        texts()["naive_sentence"].format(
             naive=_effect(result, naive), adjusted=_effect(result, result.estimate)
         )
     ]
@@ -541,24 +288,24 @@ def naive_sentences(result: EvaluationResult) -> list[str]:
         return sentences
     adjusted_s, naive_s = to_scale(result.estimate), to_scale(naive)
     if result.outcome_type == "continuous":
-        kind = TEXT["kind_difference"]
+        kind = texts()["kind_difference"]
     else:  # a lower rate of reoffending is the benefit
-        kind = TEXT["kind_benefit"] if adjusted_s < 0 else TEXT["kind_harm"]
+        kind = texts()["kind_benefit"] if adjusted_s < 0 else texts()["kind_harm"]
     if ratio:
         amount = f"{abs(naive - result.estimate):.2f} on the hazard-ratio scale"
     elif result.effect_measure == "risk_difference":
-        amount = TEXT["points"].format(value=_points(abs(naive - result.estimate)))
+        amount = texts()["points"].format(value=_points(abs(naive - result.estimate)))
     else:
         amount = _plain(abs(naive - result.estimate))
     scale = max(abs(adjusted_s), abs(naive_s), 1e-12)
     if abs(naive_s - adjusted_s) <= 0.05 * scale:
-        sentences.append(TEXT["naive_same"])
+        sentences.append(texts()["naive_same"])
     elif naive_s * adjusted_s < 0:
-        sentences.append(TEXT["naive_reverses"])
+        sentences.append(texts()["naive_reverses"])
     elif abs(naive_s) > abs(adjusted_s):
-        sentences.append(TEXT["naive_overstates"].format(kind=kind, amount=amount))
+        sentences.append(texts()["naive_overstates"].format(kind=kind, amount=amount))
     else:
-        sentences.append(TEXT["naive_understates"].format(kind=kind, amount=amount))
+        sentences.append(texts()["naive_understates"].format(kind=kind, amount=amount))
     return sentences
 
 
@@ -566,15 +313,15 @@ def evalue_sentence(result: EvaluationResult) -> str:
     evalue = result.evalue or {}
     point = evalue.get("point")
     if not _finite(point):
-        return TEXT["evalue_missing"]
+        return texts()["evalue_missing"]
     ci = evalue.get("ci")
     labels = _labels(result)
     ci_part = (
-        TEXT["evalue_ci_part"].format(ci=f"{ci:.2f}")
+        texts()["evalue_ci_part"].format(ci=f"{ci:.2f}")
         if _finite(ci) and ci > 1
-        else TEXT["evalue_ci_null"]
+        else texts()["evalue_ci_null"]
     )
-    return TEXT["evalue_sentence"].format(
+    return texts()["evalue_sentence"].format(
         treatment=labels["treatment_short"],
         outcome=labels["outcome_short"],
         point=f"{point:.2f}",
@@ -591,14 +338,14 @@ def placebo_sentences(result: EvaluationResult) -> list[str]:
     fmt = _plain
     if _finite(low) and _finite(high):
         sentences = [
-            TEXT["placebo_sentence"].format(
+            texts()["placebo_sentence"].format(
                 outcome=outcome, estimate=fmt(placebo["estimate"]), low=fmt(low), high=fmt(high)
             )
         ]
-        sentences.append(TEXT["placebo_ok"] if low <= 0 <= high else TEXT["placebo_flag"])
+        sentences.append(texts()["placebo_ok"] if low <= 0 <= high else texts()["placebo_flag"])
         return sentences
     return [
-        TEXT["placebo_sentence"].format(
+        texts()["placebo_sentence"].format(
             outcome=outcome, estimate=fmt(placebo["estimate"]), low="–", high="–"
         )
     ]
@@ -610,44 +357,44 @@ def placebo_sentences(result: EvaluationResult) -> list[str]:
 
 def _ci_method_text(result: EvaluationResult) -> str:
     if result.ci_method == "bootstrap":
-        return TEXT["ci_method_bootstrap"].format(
+        return texts()["ci_method_bootstrap"].format(
             reps=result.spec.bootstrap_reps, seed=result.spec.seed
         )
-    return TEXT.get(f"ci_method_{result.ci_method}", result.ci_method)
+    return texts().get(f"ci_method_{result.ci_method}", result.ci_method)
 
 
 def _method_text(result: EvaluationResult) -> list[str]:
     spec = result.spec
     if spec.method == "psm":
-        caliper = TEXT["caliper"].format(caliper=f"{spec.caliper:g}") if spec.caliper else ""
-        replacement = TEXT["with_replacement" if spec.replacement else "without_replacement"]
-        texts = [TEXT["method_psm"].format(caliper=caliper, replacement=replacement)]
+        caliper = texts()["caliper"].format(caliper=f"{spec.caliper:g}") if spec.caliper else ""
+        replacement = texts()["with_replacement" if spec.replacement else "without_replacement"]
+        sentences = [texts()["method_psm"].format(caliper=caliper, replacement=replacement)]
     else:
-        texts = [TEXT[f"method_{spec.method}"]]
+        sentences = [texts()[f"method_{spec.method}"]]
     if spec.trim:
-        texts.append(TEXT["trim"].format(trim=f"{spec.trim:g}", upper=f"{1 - spec.trim:g}"))
-    return texts
+        sentences.append(texts()["trim"].format(trim=f"{spec.trim:g}", upper=f"{1 - spec.trim:g}"))
+    return sentences
 
 
 def _estimate_section(result: EvaluationResult) -> Section:
     naive = result.naive.get("estimate") if result.naive else None
     rows = [
-        (TEXT["row_effect_measure"], TEXT[f"measure_{result.effect_measure}"]),
-        (TEXT["row_estimate"], _effect(result, result.estimate)),
+        (texts()["row_effect_measure"], texts()[f"measure_{result.effect_measure}"]),
+        (texts()["row_estimate"], _effect(result, result.estimate)),
         (
-            TEXT["row_ci"],
+            texts()["row_ci"],
             f"{_effect(result, result.ci_low)} to {_effect(result, result.ci_high)}",
         ),
-        (TEXT["row_ci_method"], _ci_method_text(result)),
-        (TEXT["row_treated_value"], _value(result, result.treated_value)),
-        (TEXT["row_control_value"], _value(result, result.control_value)),
+        (texts()["row_ci_method"], _ci_method_text(result)),
+        (texts()["row_treated_value"], _value(result, result.treated_value)),
+        (texts()["row_control_value"], _value(result, result.control_value)),
         (
-            TEXT["row_naive"],
-            _effect(result, naive) if _finite(naive) else TEXT["not_reported"],
+            texts()["row_naive"],
+            _effect(result, naive) if _finite(naive) else texts()["not_reported"],
         ),
     ]
     return Section(
-        "estimate", TEXT["heading_estimate"], (_table(("", ""), rows, role="key-table"),)
+        "estimate", texts()["heading_estimate"], (_table(("", ""), rows, role="key-table"),)
     )
 
 
@@ -655,37 +402,37 @@ def _cohort_section(
     result: EvaluationResult, definition_text: str | None, cohort_text: str | None
 ) -> Section:
     blocks = [_p(text) for text in (definition_text, cohort_text) if text]
-    blocks.append(_p(TEXT[f"estimand_{result.spec.estimand}"]))
+    blocks.append(_p(texts()[f"estimand_{result.spec.estimand}"]))
     blocks += [_p(text) for text in _method_text(result)]
     rows = [
-        (TEXT["row_treated"], f"{result.n_treated:,}"),
-        (TEXT["row_control"], f"{result.n_control:,}"),
-        (TEXT["row_dropped"], f"{result.n_dropped_missing:,}"),
-        (TEXT["row_unmatched"], f"{result.n_unmatched:,}"),
-        (TEXT["row_trimmed"], f"{result.n_trimmed:,}"),
-        (TEXT["row_ess_treated"], f"{result.ess_treated:,.1f}"),
-        (TEXT["row_ess_control"], f"{result.ess_control:,.1f}"),
+        (texts()["row_treated"], f"{result.n_treated:,}"),
+        (texts()["row_control"], f"{result.n_control:,}"),
+        (texts()["row_dropped"], f"{result.n_dropped_missing:,}"),
+        (texts()["row_unmatched"], f"{result.n_unmatched:,}"),
+        (texts()["row_trimmed"], f"{result.n_trimmed:,}"),
+        (texts()["row_ess_treated"], f"{result.ess_treated:,.1f}"),
+        (texts()["row_ess_control"], f"{result.ess_control:,.1f}"),
     ]
     blocks.append(_table(("", ""), rows, role="counts-table"))
-    blocks.append(_p(TEXT["ess_note"], "muted"))
-    return Section("definition", TEXT["heading_definition"], tuple(blocks))
+    blocks.append(_p(texts()["ess_note"], "muted"))
+    return Section("definition", texts()["heading_definition"], tuple(blocks))
 
 
 def _assumptions_section(result: EvaluationResult) -> Section:
-    covariates = ", ".join(result.spec.covariates) or TEXT["not_reported"]
+    covariates = ", ".join(result.spec.covariates) or texts()["not_reported"]
     items = (
-        TEXT["assumption_confounding"].format(covariates=covariates),
-        TEXT["assumption_overlap"],
-        TEXT["assumption_consistency"],
-        TEXT["assumption_interference"],
+        texts()["assumption_confounding"].format(covariates=covariates),
+        texts()["assumption_overlap"],
+        texts()["assumption_consistency"],
+        texts()["assumption_interference"],
     )
     return Section(
         "assumptions",
-        TEXT["heading_assumptions"],
+        texts()["heading_assumptions"],
         (
-            _p(TEXT["assumptions_intro"]),
+            _p(texts()["assumptions_intro"]),
             Block("list", items=items),
-            _p(TEXT["assumption_limits"]),
+            _p(texts()["assumption_limits"]),
         ),
     )
 
@@ -693,7 +440,7 @@ def _assumptions_section(result: EvaluationResult) -> Section:
 def _balance_section(result: EvaluationResult) -> Section:
     threshold = BALANCE_THRESHOLD
     if not result.balance:
-        return Section("balance", TEXT["heading_balance"], (_p(TEXT["balance_empty"]),))
+        return Section("balance", texts()["heading_balance"], (_p(texts()["balance_empty"]),))
     rows, flagged, names = [], [], []
     for index, row in enumerate(result.balance):
         bad = not abs(row.smd_after) <= threshold
@@ -705,27 +452,27 @@ def _balance_section(result: EvaluationResult) -> Section:
                 row.covariate,
                 _smd(row.smd_before),
                 _smd(row.smd_after),
-                TEXT["balance_flag"].format(threshold=f"{threshold:g}")
+                texts()["balance_flag"].format(threshold=f"{threshold:g}")
                 if bad
-                else TEXT["balance_ok"],
+                else texts()["balance_ok"],
             )
         )
     summary = (
-        TEXT["balance_summary_flagged"].format(
+        texts()["balance_summary_flagged"].format(
             count=len(names), total=len(rows), threshold=f"{threshold:g}", names=", ".join(names)
         )
         if names
-        else TEXT["balance_summary_ok"].format(threshold=f"{threshold:g}")
+        else texts()["balance_summary_ok"].format(threshold=f"{threshold:g}")
     )
     header = (
-        TEXT["balance_header_covariate"],
-        TEXT["balance_header_before"],
-        TEXT["balance_header_after"],
-        TEXT["balance_header_flag"],
+        texts()["balance_header_covariate"],
+        texts()["balance_header_before"],
+        texts()["balance_header_after"],
+        texts()["balance_header_flag"],
     )
     return Section(
         "balance",
-        TEXT["heading_balance"],
+        texts()["heading_balance"],
         (
             _p(summary, "flagged" if names else ""),
             _table(header, rows, role="balance-table", flagged=flagged),
@@ -737,11 +484,11 @@ def _balance_section(result: EvaluationResult) -> Section:
 def _overlap_section(result: EvaluationResult) -> Section:
     overlap = result.overlap or {}
     if len(overlap.get("edges", [])) < 2:
-        return Section("overlap", TEXT["heading_overlap"], (_p(TEXT["overlap_empty"]),))
+        return Section("overlap", texts()["heading_overlap"], (_p(texts()["overlap_empty"]),))
     return Section(
         "overlap",
-        TEXT["heading_overlap"],
-        (Block("chart", chart=charts.overlap_plot(overlap)), _p(TEXT["overlap_note"], "muted")),
+        texts()["heading_overlap"],
+        (Block("chart", chart=charts.overlap_plot(overlap)), _p(texts()["overlap_note"], "muted")),
     )
 
 
@@ -750,30 +497,30 @@ def _survival_section(result: EvaluationResult, time_unit: str) -> Section | Non
     if result.outcome_type != "time_to_event" or not rows:
         return None
     header = (
-        TEXT["survival_header_horizon"].format(unit=time_unit),
-        TEXT["survival_header_treated"],
-        TEXT["survival_header_control"],
-        TEXT["survival_header_difference"],
+        texts()["survival_header_horizon"].format(unit=time_unit),
+        texts()["survival_header_treated"],
+        texts()["survival_header_control"],
+        texts()["survival_header_difference"],
     )
     table_rows = [
         (
             f"{float(r['horizon']):g}" if _finite(r["horizon"]) else str(r["horizon"]),
             _percent(r["treated"]),
             _percent(r["control"]),
-            _points(r["difference"]) if _finite(r["difference"]) else TEXT["not_reported"],
+            _points(r["difference"]) if _finite(r["difference"]) else texts()["not_reported"],
         )
         for r in rows
     ]
-    return Section("survival", TEXT["heading_survival"], (_table(header, table_rows),))
+    return Section("survival", texts()["heading_survival"], (_table(header, table_rows),))
 
 
 def _sensitivity_section(result: EvaluationResult) -> Section:
-    blocks = [_p(evalue_sentence(result)), _p(TEXT["evalue_note"], "muted")]
+    blocks = [_p(evalue_sentence(result)), _p(texts()["evalue_note"], "muted")]
     scale = (result.evalue or {}).get("scale")
     if scale and scale != "risk ratio":
-        blocks.append(_p(TEXT["evalue_scale"].format(scale=scale), "muted"))
+        blocks.append(_p(texts()["evalue_scale"].format(scale=scale), "muted"))
     blocks += [_p(text) for text in placebo_sentences(result)]
-    return Section("sensitivity", TEXT["heading_sensitivity"], tuple(blocks))
+    return Section("sensitivity", texts()["heading_sensitivity"], tuple(blocks))
 
 
 def _cost_benefit_section(cb: CostBenefitResult) -> Section:
@@ -784,14 +531,14 @@ def _cost_benefit_section(cb: CostBenefitResult) -> Section:
     ratio = (
         f"{cb.benefit_cost_ratio:.2f}"
         if _finite(cb.benefit_cost_ratio)
-        else TEXT["cb_ratio_missing"]
+        else texts()["cb_ratio_missing"]
     )
     blocks = []
     if dict(inputs.avoided_cost_per_reoffence) == dict(EXAMPLE_AVOIDED_COST_PER_REOFFENCE):
-        blocks.append(_p(TEXT["cb_example"], "warning"))
+        blocks.append(_p(texts()["cb_example"], "warning"))
     blocks.append(
         _p(
-            TEXT["cb_intro"].format(
+            texts()["cb_intro"].format(
                 participants=f"{cb.participants:,}",
                 benefits=_money(cb.benefits, currency),
                 costs=_money(cb.costs, currency),
@@ -806,33 +553,38 @@ def _cost_benefit_section(cb: CostBenefitResult) -> Section:
     if _finite(npv.get("5")) and _finite(npv.get("95")):
         blocks.append(
             _p(
-                TEXT["cb_range"].format(
+                texts()["cb_range"].format(
                     low=_money(npv["5"], currency), high=_money(npv["95"], currency)
                 )
             )
         )
     rows = [
-        (TEXT["row_participants"], f"{cb.participants:,}"),
-        (TEXT["row_cost_per_participant"], _money(inputs.cost_per_participant, currency)),
+        (texts()["row_participants"], f"{cb.participants:,}"),
+        (texts()["row_cost_per_participant"], _money(inputs.cost_per_participant, currency)),
         *(
-            (TEXT["row_avoided_cost"].format(name=name.replace("_", " ")), _money(v, currency))
+            (texts()["row_avoided_cost"].format(name=name.replace("_", " ")), _money(v, currency))
             for name, v in inputs.avoided_cost_per_reoffence.items()
         ),
-        (TEXT["row_avoided"], f"{cb.avoided_reoffences_per_participant:.3f}".replace("-", MINUS)),
-        (TEXT["row_benefits"], _money(cb.benefits, currency)),
-        (TEXT["row_costs"], _money(cb.costs, currency)),
-        (TEXT["row_npv"], _money(cb.net_present_value, currency)),
-        (TEXT["row_ratio"], ratio),
-        (TEXT["row_probability"], f"{100 * cb.probability_benefits_exceed_costs:.0f}%"),
+        (
+            texts()["row_avoided"],
+            f"{cb.avoided_reoffences_per_participant:.3f}".replace("-", MINUS),
+        ),
+        (texts()["row_benefits"], _money(cb.benefits, currency)),
+        (texts()["row_costs"], _money(cb.costs, currency)),
+        (texts()["row_npv"], _money(cb.net_present_value, currency)),
+        (texts()["row_ratio"], ratio),
+        (texts()["row_probability"], f"{100 * cb.probability_benefits_exceed_costs:.0f}%"),
     ]
     blocks.append(_table(("", ""), rows, role="key-table"))
     blocks.append(
         _p(
-            TEXT["cb_method"].format(rate=f"{100 * inputs.discount_rate:g}%", years=inputs.years),
+            texts()["cb_method"].format(
+                rate=f"{100 * inputs.discount_rate:g}%", years=inputs.years
+            ),
             "muted",
         )
     )
-    return Section("cost-benefit", TEXT["heading_cost_benefit"], tuple(blocks))
+    return Section("cost-benefit", texts()["heading_cost_benefit"], tuple(blocks))
 
 
 def report_sections(
@@ -849,20 +601,20 @@ def report_sections(
         sections.append(
             Section(
                 "warnings",
-                TEXT["heading_warnings"],
+                texts()["heading_warnings"],
                 (Block("list", items=tuple(w.message for w in result.warnings), role="warning"),),
             )
         )
     sections.append(
         Section(
             "summary",
-            TEXT["heading_summary"],
+            texts()["heading_summary"],
             tuple(_p(text, "summary") for text in summary_sentences(result, time_unit=time_unit)),
         )
     )
     sections.append(_estimate_section(result))
     sections.append(
-        Section("naive", TEXT["heading_naive"], tuple(_p(t) for t in naive_sentences(result)))
+        Section("naive", texts()["heading_naive"], tuple(_p(t) for t in naive_sentences(result)))
     )
     sections.append(_cohort_section(result, definition_text, cohort_text))
     sections.append(_assumptions_section(result))
@@ -875,12 +627,12 @@ def report_sections(
     if cost_benefit is not None:
         sections.append(_cost_benefit_section(cost_benefit))
     caveats = (
-        TEXT["caveat_sampling"],
-        TEXT["caveat_population"],
-        TEXT["caveat_records"],
+        texts()["caveat_sampling"],
+        texts()["caveat_population"],
+        texts()["caveat_records"],
         *result.notes,
     )
-    sections.append(Section("caveats", TEXT["heading_caveats"], (Block("list", items=caveats),)))
+    sections.append(Section("caveats", texts()["heading_caveats"], (Block("list", items=caveats),)))
     return sections
 
 
