@@ -104,7 +104,10 @@ def evaluation_run_execute(run_id: int) -> str:
     run = EvaluationRun.objects.select_related("programme").get(pk=run_id)
     if run.status != RunStatus.QUEUED:
         return run.status
-    with translation.override(run.language or settings.LANGUAGE_CODE):
-        with report_texts(translated_report_texts()):
-            execute(run)
+    # The sentences are fetched after the language is switched (left to right).
+    with (
+        translation.override(run.language or settings.LANGUAGE_CODE),
+        report_texts(translated_report_texts()),
+    ):
+        execute(run)
     return run.status
