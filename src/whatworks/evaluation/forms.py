@@ -85,6 +85,24 @@ class EvaluationForm(forms.Form):
     )
     estimand = forms.ChoiceField(label=_("Estimand"), choices=ESTIMAND_CHOICES, initial="att")
     method = forms.ChoiceField(label=_("Method"), choices=METHOD_CHOICES, initial="aipw")
+    # Optional WSIPP-style cost-benefit: both amounts in the same currency.
+    cost_per_participant = forms.DecimalField(
+        label=_("Cost per participant"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Leave empty for no cost-benefit analysis."),
+    )
+    avoided_cost_per_reoffence = forms.DecimalField(
+        label=_("Cost avoided per reoffence avoided"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Prison days, court and victim costs together."),
+    )
+    currency = forms.CharField(label=_("Currency"), required=False, max_length=8, initial="CLP")
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,6 +116,15 @@ class EvaluationForm(forms.Form):
         start, end = cleaned.get("release_from"), cleaned.get("release_to")
         if start and end and end < start:
             self.add_error("release_to", _("The end of the release period is before its start."))
+        cost, avoided = (
+            cleaned.get("cost_per_participant"),
+            cleaned.get("avoided_cost_per_reoffence"),
+        )
+        if (cost is None) != (avoided is None):
+            self.add_error(
+                "avoided_cost_per_reoffence" if avoided is None else "cost_per_participant",
+                _("Give both amounts for a cost-benefit analysis, or neither."),
+            )
         if not cleaned.get("covariates"):
             self.add_error("covariates", _("Choose at least one characteristic to adjust for."))
         return cleaned
@@ -114,4 +141,11 @@ class EvaluationForm(forms.Form):
             "facilities": sorted(facility.code for facility in data["facilities"]),
             "estimand": data["estimand"],
             "method": data["method"],
+            "cost_benefit": None
+            if data.get("cost_per_participant") is None
+            else {
+                "cost_per_participant": float(data["cost_per_participant"]),
+                "avoided_cost_per_reoffence": float(data["avoided_cost_per_reoffence"]),
+                "currency": (data.get("currency") or "CLP").upper(),
+            },
         }

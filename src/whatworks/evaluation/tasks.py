@@ -41,11 +41,32 @@ def evaluation_spec(run: EvaluationRun, covariates: tuple[str, ...], description
     )
 
 
+def _cost_benefit(run: EvaluationRun, result, description: dict):
+    """The WSIPP-style cost-benefit the analyst asked for, for the participants evaluated."""
+    from whatworks.analytics.evaluation.costbenefit import CostBenefitInputs, cost_benefit
+
+    asked = run.parameters.get("cost_benefit")
+    if not asked:
+        return None
+    inputs = CostBenefitInputs(
+        cost_per_participant=asked["cost_per_participant"],
+        avoided_cost_per_reoffence={"total": asked["avoided_cost_per_reoffence"]},
+        years=max(1, int(description.get("window_years") or 1)),
+        currency=asked.get("currency") or "CLP",
+    )
+    return cost_benefit(result, result.n_treated, inputs, seed=result.spec.seed)
+
+
 def execute(run: EvaluationRun) -> None:
     """Run the evaluation and store what it found (or why it failed)."""
     services.run_start(run=run)
     try:
-        from whatworks.analytics.evaluation import EvaluationInputError, evaluate, report
+        from whatworks.analytics.evaluation import (
+            CostBenefitInputError,
+            EvaluationInputError,
+            evaluate,
+            report,
+        )
     except ImportError as error:
         logger.exception("evaluation run %s: the estimators cannot be imported", run.pk)
         services.run_fail(run=run, error=str(error))
@@ -67,10 +88,12 @@ def execute(run: EvaluationRun) -> None:
         result = evaluate(cohort.frame, spec)
         services.run_progress(run=run, progress=60, message=_("Estimated; writing the report."))
 
+        benefit = _cost_benefit(run, result, cohort.description)
         texts = {
             "title": report_title(run.programme, cohort.description),
             "definition_text": cohort.description["definition"]["sentence"],
             "cohort_text": cohort_text(cohort.description),
+            "cost_benefit": benefit,
         }
         fragment = report.render_html_fragment(result, **texts)
         document = report.render_html(result, **texts)
@@ -80,14 +103,16 @@ def execute(run: EvaluationRun) -> None:
             logger.exception("evaluation run %s: the PDF could not be rendered", run.pk)
             pdf = b""
         services.run_progress(run=run, progress=90, message=_("Report written; storing."))
+        stored = result.to_dict()
+        stored["cost_benefit"] = benefit.to_dict() if benefit is not None else None
         services.run_succeed(
             run=run,
-            result=result.to_dict(),
+            result=stored,
             report_html=fragment,
             report_document=document,
             report_pdf=pdf,
         )
-    except (CohortError, EvaluationInputError) as error:
+    except (CohortError, EvaluationInputError, CostBenefitInputError) as error:
         services.run_fail(run=run, error=str(error))
     except Exception as error:
         logger.exception("evaluation run %s failed", run.pk)

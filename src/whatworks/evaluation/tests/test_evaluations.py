@@ -104,8 +104,16 @@ def test_a_run_succeeds_stores_its_result_and_repeats_with_the_same_input(
 ):
     # Loading the service takes seconds, so one test checks the cohort and the run.
     check_cohort_has_one_row_per_release_treated_before_release_and_no_names(loaded)
-    run = run_now(carla, loaded, django_capture_on_commit_callbacks)
+    cost = {"cost_per_participant": 500000.0, "avoided_cost_per_reoffence": 9000000.0}
+    run = run_now(
+        carla, loaded, django_capture_on_commit_callbacks, cost_benefit={**cost, "currency": "CLP"}
+    )
     assert run.status == RunStatus.SUCCEEDED, run.error
+    benefit = run.result["cost_benefit"]
+    assert benefit["participants"] == run.result["n_treated"]
+    assert benefit["costs"] == pytest.approx(500000.0 * run.result["n_treated"])
+    assert 0 <= benefit["probability_benefits_exceed_costs"] <= 1
+    assert "Benefits and costs" in run.report_html
     assert run.progress == 100
     assert run.result["n_treated"] >= 60 and "ci_low" in run.result
     assert "evaluation-report" in run.report_html
