@@ -194,11 +194,14 @@ def test_access_analyst_runs_case_manager_forbidden_facility_manager_reads(
     assert client.post(reverse("evaluation-new"), form).status_code == 403
     assert b"Evaluations" not in client.get(reverse("dashboard")).content
 
+    # Facility managers read runs over their own facilities only, as for recidivism figures.
+    own = run_now(carla, loaded, django_capture_on_commit_callbacks, facilities=["CL-A-01"])
     client.force_login(fabio)
     assert client.get(reverse("evaluation-list")).status_code == 200
-    assert client.get(reverse("evaluation-detail", args=[run.pk])).status_code == 200
+    assert client.get(reverse("evaluation-detail", args=[own.pk])).status_code == 200
+    assert client.get(reverse("evaluation-detail", args=[run.pk])).status_code == 404
     assert client.get(reverse("evaluation-new")).status_code == 403
-    assert client.post(reverse("evaluation-repeat", args=[run.pk])).status_code == 403
+    assert client.post(reverse("evaluation-repeat", args=[own.pk])).status_code == 403
     assert client.get(reverse("evaluation-detail", args=[run.pk + 100])).status_code == 404
 
     check_a_programme_without_participants_fails_with_a_readable_message(
