@@ -31,21 +31,14 @@ import numpy as np
 import polars as pl
 
 from whatworks.analytics.evaluation.result import EvaluationSpec
+from whatworks.analytics.treatment.common import EDUCATION_LEVELS, LITERACY_LEVELS
 
 Treatment = Literal["completion", "participation"]
 
 DAYS_PER_YEAR = 365.25
 FOLLOWED_UP_RELEASES = ("end_of_sentence", "parole", "pardon", "other")
 RISK_BANDS = ("low", "moderate", "high", "very_high")
-LITERACY_ORDER = ("illiterate", "limited", "literate")
-EDUCATION_LEVELS = (
-    "none",
-    "primary_incomplete",
-    "primary",
-    "secondary_incomplete",
-    "secondary",
-    "tertiary",
-)
+LITERACY_ORDER = LITERACY_LEVELS
 OFFENCES = (
     "theft",
     "robbery",

@@ -13,6 +13,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from whatworks.analytics.treatment.common import NEED_DOMAINS
+
 COUNTRIES = ("CL", "BR")
 
 OFFENCE_CATEGORIES = (
@@ -40,16 +42,8 @@ NEEDS_CODES = (
     "neurodivergent",
 )
 
-CENTRAL_EIGHT = (
-    "criminal_history",
-    "antisocial_attitudes",
-    "antisocial_associates",
-    "antisocial_personality",
-    "family_marital",
-    "school_work",
-    "leisure_recreation",
-    "substance_abuse",
-)
+# The Central Eight, in the order the treatment rules and the RNR screener use.
+CENTRAL_EIGHT = NEED_DOMAINS
 
 # A table of (key, value) pairs keeps the dataclass immutable; JSON overrides give a dict.
 Pairs = tuple[tuple[str, float], ...]
