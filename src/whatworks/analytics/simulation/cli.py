@@ -19,8 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="whatworks simulate",
         description=(
             "Simulate a prison service (persons, custody episodes, movements, outcomes after "
-            "release, assessments, rehabilitation programmes) with a known ground truth, and "
-            "write it as CSV and Parquet."
+            "release, assessments, rehabilitation programmes, drug tests) with a known ground "
+            "truth, and write it as CSV and Parquet."
         ),
     )
     parser.add_argument("--persons", type=positive_int, required=True, help="number of persons")
@@ -100,6 +100,20 @@ def summary(service: SimulatedService, out_dir: Path) -> str:
     statuses = service.programme_referrals["status"]
     completions = int((statuses == "completed").sum())
     waitlisted = int((statuses == "waitlisted").sum())
+    drugs = truth["drug_tests"]
+    positivity = drugs["realised_positivity"]["any_substance"]
+    shares = drugs["co_occurrence"]
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    drug_line = (
+        f"{counts['drug_tests']:,} drug tests ({share(positivity)} positive for any substance). "
+        f"Co-occurrence: {share(shares['substance_need_share'])} with a substance need, "
+        f"{share(shares['mental_health_need_share'])} with a mental-health need, "
+        f"{share(shares['both_share'])} both "
+        f"({share(shares['substance_given_mental_health'])} of those with a mental-health need). "
+    )
     return (
         f"Simulated {counts['persons']:,} persons ({config.country}, seed {config.seed}, extract "
         f"{config.extract_date.isoformat()}, {config.history_years} years of history) in "
@@ -109,7 +123,8 @@ def summary(service: SimulatedService, out_dir: Path) -> str:
         f"{counts['programme_referrals']:,} programme referrals ({completions:,} completed, "
         f"{waitlisted:,} on a waiting list at the extract date) in "
         f"{counts['programme_groups']:,} groups with {counts['programme_attendance']:,} "
-        f"attendance records, {counts['disciplinary_faults']:,} disciplinary faults. "
+        f"attendance records, {counts['disciplinary_faults']:,} disciplinary faults, "
+        f"{drug_line}"
         f"Realised 3-year reconviction: "
         f"{rate(closed)} from closed facilities (target "
         f"{config.target_reconviction_rate_3y:.1%}), {rate(lighter)} from semi-open or open "

@@ -345,6 +345,27 @@ class SimulationConfig:
     # Serious disciplinary faults (remission revocation), per year in custody at lp = M = 0.
     serious_fault_rate_per_year: float = 0.08
 
+    # Drug tests in custody (docs/simulator.md, section 5c), on their own seed stream.
+    drug_tests_enabled: bool = True
+    # Random tests per person per month in custody (weighted toward substance need by
+    # exp(w z - w^2 / 2), z the probit of the latent substance_abuse level).
+    drug_random_test_rate_per_month: float = 0.10
+    drug_random_test_need_weight: float = 0.5
+    drug_admission_test_share: float = 0.5
+    drug_for_cause_rate_per_year: float = 0.3
+    drug_scheduled_test_interval_days: int = 60
+    drug_pre_release_test_share: float = 0.5
+    drug_saliva_test_share: float = 0.10
+    drug_breath_test_share: float = 0.04
+    # Positivity: slope on z, person random-effect SD, change per log(1 + months in custody),
+    # and the planted log-odds ratio of being in (or having completed) a substance-use programme.
+    drug_use_substance_slope: float = 1.0
+    drug_use_person_sd: float = 0.5
+    drug_use_decline_per_log_month: float = -0.3
+    drug_programme_log_odds_ratio: float = -0.7
+    # Substance need (for the reported co-occurrence): latent substance_abuse level at least this.
+    drug_substance_need_threshold: float = 0.6
+
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             if field.name in _PAIR_KEYS:
@@ -451,6 +472,48 @@ class SimulationConfig:
                 raise ValueError(f"{name} must be an integer from 0 to 365, got {value!r}")
         if self.sentence_max_days < 365:
             raise ValueError("sentence_max_days must be at least 365")
+        self._check_drug_tests()
+
+    def _check_drug_tests(self) -> None:
+        if not isinstance(self.drug_tests_enabled, bool):
+            raise ValueError(
+                f"drug_tests_enabled must be true or false, got {self.drug_tests_enabled!r}"
+            )
+        for name in (
+            "drug_admission_test_share",
+            "drug_pre_release_test_share",
+            "drug_saliva_test_share",
+            "drug_breath_test_share",
+            "drug_substance_need_threshold",
+        ):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+        if self.drug_saliva_test_share + self.drug_breath_test_share > 0.8:
+            raise ValueError("drug_saliva_test_share + drug_breath_test_share must not exceed 0.8")
+        for name in (
+            "drug_random_test_rate_per_month",
+            "drug_random_test_need_weight",
+            "drug_for_cause_rate_per_year",
+            "drug_use_person_sd",
+        ):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0.0 <= value <= 10.0):
+                raise ValueError(f"{name} must be from 0 to 10, got {value!r}")
+        for name in (
+            "drug_use_substance_slope",
+            "drug_use_decline_per_log_month",
+            "drug_programme_log_odds_ratio",
+        ):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and -5.0 <= value <= 5.0):
+                raise ValueError(f"{name} must be from -5 to 5, got {value!r}")
+        interval = self.drug_scheduled_test_interval_days
+        if isinstance(interval, bool) or not isinstance(interval, int) or not 7 <= interval <= 365:
+            raise ValueError(
+                f"drug_scheduled_test_interval_days must be an integer from 7 to 365, "
+                f"got {interval!r}"
+            )
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, Any], **base: Any) -> SimulationConfig:

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from whatworks.analytics.simulation import assessments as assessment_model
+from whatworks.analytics.simulation import drugtests as drug_test_model
 from whatworks.analytics.simulation import programmes as programme_model
 from whatworks.analytics.simulation.config import (
     CENTRAL_EIGHT,
@@ -88,10 +89,11 @@ class SimulatedService:
     programme_referrals: pl.DataFrame
     programme_attendance: pl.DataFrame
     disciplinary_faults: pl.DataFrame
+    drug_tests: pl.DataFrame
     ground_truth: dict[str, Any]
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        """The thirteen tables by name, in a stable order."""
+        """The fourteen tables by name, in a stable order."""
         return {
             "facilities": self.facilities,
             "persons": self.persons,
@@ -106,6 +108,7 @@ class SimulatedService:
             "programme_referrals": self.programme_referrals,
             "programme_attendance": self.programme_attendance,
             "disciplinary_faults": self.disciplinary_faults,
+            "drug_tests": self.drug_tests,
         }
 
 
@@ -204,6 +207,10 @@ class _Simulation:
         later = np.random.SeedSequence(config.seed).spawn(9)
         self.rng_education = np.random.Generator(np.random.PCG64(later[7]))
         self.rng_programmes = np.random.Generator(np.random.PCG64(later[8]))
+        # The tenth child: drug tests, drawn last from the finished tables.
+        self.rng_drug_tests = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(config.seed).spawn(10)[9])
+        )
         self.post_release_counts = {
             "releases_followed_up": 0,
             "offences_committed": 0,
@@ -1093,6 +1100,16 @@ class _Simulation:
             "assessments": assessments,
             **programme_tables,
         }
+        if config.drug_tests_enabled:
+            tables["drug_tests"] = drug_test_model.simulate_drug_tests(
+                config,
+                self.rng_drug_tests,
+                tables,
+                window_start_day=self.window_start_day,
+                extract_day=self.extract_day,
+            )
+        else:
+            tables["drug_tests"] = drug_test_model.empty_table()
         realised = {
             facility_type: reconviction_rate_3y(
                 episodes_table,
@@ -1195,6 +1212,9 @@ class _Simulation:
                     programme_tables["programme_referrals"],
                     programme_tables["programmes"],
                 )
+            ),
+            "drug_tests": drug_test_model.ground_truth(
+                config, tables["drug_tests"], persons_table, truth, assessments
             ),
         }
         return SimulatedService(config=config, ground_truth=ground_truth, **tables)

@@ -170,6 +170,21 @@ EXPECTED_COLUMNS = {
         "severity": pl.String,
         "revoked_fraction": pl.String,
     },
+    "drug_tests": {
+        "test_key": pl.String,
+        "prison_number": pl.String,
+        "episode_key": pl.String,
+        "facility": pl.String,
+        "test_date": pl.Date,
+        "reason": pl.String,
+        "sample": pl.String,
+        "cannabis": pl.String,
+        "cocaine": pl.String,
+        "opiates": pl.String,
+        "amphetamines": pl.String,
+        "benzodiazepines": pl.String,
+        "alcohol": pl.String,
+    },
 }
 
 SPANISH_NAME_NATIONALITIES = ("CL", "PE", "BO", "CO", "VE", "PY")
@@ -705,7 +720,7 @@ def test_bad_overrides_are_rejected_with_the_key_named(overrides, message):
 # -- command line -------------------------------------------------------------------------
 
 
-def test_cli_writes_twenty_seven_files_and_a_summary(tmp_path, capsys):
+def test_cli_writes_every_table_and_a_summary(tmp_path, capsys):
     out = tmp_path / "extract"
     code = main(["simulate", "--persons", "200", "--seed", "4", "--out", str(out)])
     assert code == 0
@@ -713,6 +728,7 @@ def test_cli_writes_twenty_seven_files_and_a_summary(tmp_path, capsys):
     tables = ["custody_episodes", "facilities", "movements", "outcome_events", "person_truth"]
     tables += ["persons", "assessments", "programmes", "programme_groups", "programme_sessions"]
     tables += ["programme_referrals", "programme_attendance", "disciplinary_faults"]
+    tables += ["drug_tests"]
     expected = sorted([f"{t}.csv" for t in tables] + [f"{t}.parquet" for t in tables])
     assert names == sorted([*expected, "ground_truth.json"])
     summary = capsys.readouterr().out
