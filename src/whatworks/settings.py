@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "whatworks.evidence",
     "whatworks.assessments",
     "whatworks.treatment",
+    "whatworks.health",
     "whatworks.evaluation",
     "whatworks.demo",
 ]

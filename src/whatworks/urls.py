@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("whatworks.evidence.urls")),
     path("", include("whatworks.assessments.urls")),
     path("", include("whatworks.treatment.urls")),
+    path("", include("whatworks.health.urls")),
     path("", include("whatworks.evaluation.urls")),
     path("", include("whatworks.web.urls")),
 ]

@@ -118,6 +118,13 @@ _LITERACY_FROM_SCREENER = {
 }
 
 
+def _health_mental_health_need(person: Person) -> bool:
+    # Imported here: health depends on assessments and records, not on treatment's import.
+    from whatworks.health.flags import has_mental_health_need
+
+    return has_mental_health_need(person)
+
+
 def person_profile(person: Person, *, today: datetime.date) -> tuple[PersonProfile, dict]:
     """The person as the RNR rules see them, and the planning needs it came from."""
     planning = needs_for_planning(person)
@@ -152,7 +159,8 @@ def person_profile(person: Person, *, today: datetime.date) -> tuple[PersonProfi
         languages=languages,
         support_needs=support,
         mental_health_flag="mental_health" in support
-        or bool(responsivity.get("resp_mental_health")),
+        or bool(responsivity.get("resp_mental_health"))
+        or _health_mental_health_need(person),
         completed=frozenset(str(pk) for pk in finished.values_list("programme_id", flat=True)),
         active=frozenset(str(pk) for pk in active.values_list("programme_id", flat=True)),
     )
