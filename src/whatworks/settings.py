@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "whatworks.evidence",
     "whatworks.assessments",
     "whatworks.treatment",
+    "whatworks.drugtests",
     "whatworks.health",
     "whatworks.evaluation",
     "whatworks.demo",
@@ -182,3 +183,7 @@ TREATMENT_REVIEW_MONTHS = env_numbers(
 )
 # A rules file name under analytics/treatment/builtin ("br-lep") or "none".
 TREATMENT_REMISSION_RULES = env_str("WHATWORKS_REMISSION_RULES", "br-lep")
+# Drug-test results are health data: case managers see them only when this is switched on.
+DRUG_TEST_RESULTS_FOR_CASE_MANAGERS = env_bool(
+    "WHATWORKS_DRUG_TEST_RESULTS_FOR_CASE_MANAGERS", False
+)
