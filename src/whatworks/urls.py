@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("whatworks.assessments.urls")),
     path("", include("whatworks.treatment.urls")),
     path("", include("whatworks.health.urls")),
+    path("", include("whatworks.drugtests.urls")),
     path("", include("whatworks.evaluation.urls")),
     path("", include("whatworks.web.urls")),
 ]

@@ -20,6 +20,7 @@ from whatworks.assessments.models import Assessment, AssessmentStatus, Instrumen
 from whatworks.assessments.services import assessment_override
 from whatworks.audit.services import audit_record
 from whatworks.demo.models import DemoRun
+from whatworks.drugtests.imports import drugtests_load
 from whatworks.records.choices import FacilityType
 from whatworks.records.imports import extract_load
 from whatworks.records.models import Facility, Person
@@ -194,6 +195,7 @@ def demo_create(*, persons: int, seed: int, extract_date: datetime.date) -> Demo
     summary = extract_load(tables=tables, actor_label="demo")
     assessments = assessments_load(table=service.assessments, actor_label="demo")
     treatment = treatment_load(tables=service.tables(), actor_label="demo", today=extract_date)
+    drug_tests = drugtests_load(table=service.drug_tests, actor_label="demo")
     accounts = _create_accounts()
     _save_accounts(accounts)
     _demo_overrides(seed=seed)
@@ -202,5 +204,5 @@ def demo_create(*, persons: int, seed: int, extract_date: datetime.date) -> Demo
         persons=persons,
         seed=seed,
         extract_date=extract_date,
-        rows_loaded=summary.total + assessments + treatment.total,
+        rows_loaded=summary.total + assessments + treatment.total + drug_tests,
     )

@@ -1,4 +1,5 @@
 from whatworks.assessments.access import can_view_due_list
+from whatworks.drugtests.access import can_use_drug_tests
 from whatworks.evaluation.access import can_view_evaluations
 from whatworks.records.access import can_view_evidence, can_view_persons
 from whatworks.treatment.access import (
@@ -20,4 +21,5 @@ def navigation(request):
         "nav_can_deliver": can_deliver(user),
         "nav_can_plan": can_plan(user),
         "nav_can_view_treatment_dashboard": can_view_treatment_dashboard(user),
+        "nav_can_use_drug_tests": can_use_drug_tests(user),
     }
