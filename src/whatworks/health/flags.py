@@ -1,7 +1,8 @@
 """The health flags of a person, derived from diagnoses and assessments, never stored.
 
 - Substance-use need: an active substance use disorder diagnosis, or the latest AUDIT in
-  zone III or IV, or the substance-abuse need of the latest RNR screener.
+  zone III or IV, or the substance-abuse need of the latest RNR screener, or a positive drug
+  test in the last 90 days (a positive result feeds responsivity and the relapse plan).
 - Mental-health need: an active mental disorder diagnosis, or the latest K6 at 13 or more
   (serious psychological distress).
 - Co-occurring: both.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from whatworks.assessments.models import Assessment, AssessmentStatus
@@ -34,7 +36,7 @@ RNR_SUBSTANCE_DOMAIN = "substance_abuse"
 
 @dataclasses.dataclass(frozen=True)
 class FlagSource:
-    kind: str  # "diagnosis", "audit", "k6", "rnr-screener"
+    kind: str  # "diagnosis", "audit", "k6", "rnr-screener", "drug-test"
     description: str
     day: datetime.date | None
 
@@ -91,6 +93,24 @@ def _diagnosis_source(diagnosis: Diagnosis) -> FlagSource:
     return FlagSource("diagnosis", str(label), diagnosis.recorded_on)
 
 
+RECENT_POSITIVE_DAYS = 90
+
+
+def _recent_positive_test(person: Person) -> datetime.date | None:
+    """The date of the person's latest current positive drug test within 90 days."""
+    from whatworks.drugtests.models import DrugTest
+
+    since = timezone.localdate() - datetime.timedelta(days=RECENT_POSITIVE_DAYS)
+    return (
+        DrugTest.objects.filter(
+            person=person, is_current=True, outcome="positive", test_date__gte=since
+        )
+        .order_by("-test_date")
+        .values_list("test_date", flat=True)
+        .first()
+    )
+
+
 def substance_use_sources(person: Person) -> tuple[FlagSource, ...]:
     sources = [
         _diagnosis_source(row)
@@ -105,6 +125,11 @@ def substance_use_sources(person: Person) -> tuple[FlagSource, ...]:
                 % {"total": f"{audit.total:g}", "band": audit.effective_band},
                 audit.assessed_on,
             )
+        )
+    positive = _recent_positive_test(person)
+    if positive is not None:
+        sources.append(
+            FlagSource("drug-test", _("Positive drug test in the last 90 days"), positive)
         )
     screener = _latest(person, "rnr-screener")
     if screener is not None and (screener.needs or {}).get(RNR_SUBSTANCE_DOMAIN, {}).get("is_need"):
