@@ -37,6 +37,12 @@ from whatworks.drugtests import access
 from whatworks.drugtests.models import DrugTest, SelectionList, TestOutcome
 from whatworks.records.access import facilities_in_scope, persons_visible_to
 from whatworks.records.models import CustodyEpisode, Facility, Person
+from whatworks.service_helpers import (
+    add_error as _add,
+)
+from whatworks.service_helpers import (
+    require as _require,
+)
 from whatworks.treatment.models import ProgrammeType, Referral, ReferralStatus
 
 DEFAULT_PANEL = "standard-panel"
@@ -64,15 +70,6 @@ TEST_FIELDS = [
     "lab_reference",
     "seal_number",
 ]
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionError(message)
-
-
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 def has_open_substance_referral(person: Person) -> bool:

@@ -26,8 +26,28 @@ from whatworks.health.models import (
     RelapsePlan,
     RelapsePlanStatus,
 )
-from whatworks.records.access import persons_visible_to
 from whatworks.records.models import Person
+from whatworks.service_helpers import (
+    actor_or_none as _actor_or_none,
+)
+from whatworks.service_helpers import (
+    add_error as _add,
+)
+from whatworks.service_helpers import (
+    date_not_future as _date_not_future,
+)
+from whatworks.service_helpers import (
+    raise_if_any as _raise,
+)
+from whatworks.service_helpers import (
+    require as _require,
+)
+from whatworks.service_helpers import (
+    require_person_in_scope as _require_person_in_scope,
+)
+from whatworks.service_helpers import (
+    today as _today,
+)
 
 DIAGNOSIS_FIELDS = ["recorded_on", "category", "mental_disorder_type", "code", "status", "notes"]
 REFERRAL_FIELDS = ["to_service", "reason", "requested_on", "status", "status_date", "notes"]
@@ -45,33 +65,6 @@ PLAN_FIELDS = [
 CONTACT_KEYS = ("name", "relation", "phone")
 
 
-def _today() -> datetime.date:
-    return timezone.localdate()
-
-
-def _actor_or_none(actor):
-    return actor if getattr(actor, "pk", None) else None
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionError(message)
-
-
-def _require_person_in_scope(actor, person: Person) -> None:
-    if actor is not None and not persons_visible_to(actor).filter(pk=person.pk).exists():
-        raise Person.DoesNotExist
-
-
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _date_not_future(errors, field: str, value: datetime.date | None) -> None:
-    if value is not None and value > _today():
-        _add(errors, field, _("This date is in the future."))
-
-
 def _full_clean(instance: models.Model, errors: dict[str, list[str]], exclude=()) -> None:
     try:
         instance.full_clean(exclude=list(exclude), validate_unique=False)
@@ -80,11 +73,6 @@ def _full_clean(instance: models.Model, errors: dict[str, list[str]], exclude=()
             for message in field_messages:
                 if message not in errors.get(field, []):
                     _add(errors, field, message)
-
-
-def _raise(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise ValidationError(errors)
 
 
 def _strip(data: dict[str, Any], fields: list[str]) -> dict[str, Any]:

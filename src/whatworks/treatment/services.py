@@ -30,9 +30,30 @@ from whatworks.analytics.treatment import (
     score_checklist,
 )
 from whatworks.audit.services import audit_record, snapshot
-from whatworks.records.access import facilities_in_scope, persons_visible_to
+from whatworks.records.access import facilities_in_scope
 from whatworks.records.choices import Sex
 from whatworks.records.models import Facility, Person
+from whatworks.service_helpers import (
+    actor_or_none as _actor_or_none,
+)
+from whatworks.service_helpers import (
+    add_error as _add,
+)
+from whatworks.service_helpers import (
+    date_not_future as _date_not_future,
+)
+from whatworks.service_helpers import (
+    raise_if_any as _raise,
+)
+from whatworks.service_helpers import (
+    require as _require,
+)
+from whatworks.service_helpers import (
+    require_person_in_scope as _require_person_in_scope,
+)
+from whatworks.service_helpers import (
+    today as _today,
+)
 from whatworks.treatment import access, rules
 from whatworks.treatment.models import (
     Agreement,
@@ -99,38 +120,6 @@ ELIGIBILITY_REASON_PREFIXES = (
     "excluded_low_risk",
     "excluded_no_assessment",
 )
-
-
-def _today() -> datetime.date:
-    return timezone.localdate()
-
-
-def _actor_or_none(actor):
-    return actor if getattr(actor, "pk", None) else None
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionError(message)
-
-
-def _require_person_in_scope(actor, person: Person) -> None:
-    if actor is not None and not persons_visible_to(actor).filter(pk=person.pk).exists():
-        raise Person.DoesNotExist
-
-
-def _raise(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise ValidationError(errors)
-
-
-def _add(errors: dict[str, list[str]], field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _date_not_future(errors, field: str, value: datetime.date | None) -> None:
-    if value is not None and value > _today():
-        _add(errors, field, _("This date is in the future."))
 
 
 def _decimal(errors, field: str, value: Any, *, minimum: Decimal = Decimal(0)) -> Decimal | None:
