@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "whatworks.drugtests",
     "whatworks.health",
     "whatworks.evaluation",
+    "whatworks.reintegration",
+    "whatworks.community",
+    "whatworks.outcomes",
     "whatworks.demo",
 ]
 

@@ -13,5 +13,8 @@ urlpatterns = [
     path("", include("whatworks.health.urls")),
     path("", include("whatworks.drugtests.urls")),
     path("", include("whatworks.evaluation.urls")),
+    path("", include("whatworks.reintegration.urls")),
+    path("", include("whatworks.community.urls")),
+    path("", include("whatworks.outcomes.urls")),
     path("", include("whatworks.web.urls")),
 ]

@@ -150,3 +150,16 @@ class OutcomeSource(models.TextChoices):
     COURT = "court", _("Court")
     PRISON_SERVICE = "prison_service", _("Prison service")
     PROBATION = "probation", _("Probation")
+
+
+class Pathway(models.TextChoices):
+    """The seven resettlement pathways (domain.md §3), shared by release preparation,
+    community provider referrals and post-release follow-up."""
+
+    ACCOMMODATION = "accommodation", _("Accommodation")
+    EDUCATION_WORK = "education_work", _("Education, skills and work")
+    HEALTH = "health", _("Health")
+    DRUGS_ALCOHOL = "drugs_alcohol", _("Drugs and alcohol")
+    FINANCE_ID = "finance_id", _("Finance, benefits and ID")
+    FAMILY = "family", _("Children, families and communities")
+    ATTITUDES = "attitudes", _("Attitudes, thinking and behaviour")
