@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from whatworks.analytics.simulation.extracts import noisy_extracts
 from whatworks.analytics.simulation.model import SimulatedService
 
 TABLES = (
@@ -47,4 +48,10 @@ def write_extract(service: SimulatedService, out_dir: str | Path) -> list[Path]:
     text = json.dumps(service.ground_truth, indent=2, sort_keys=True, ensure_ascii=False)
     truth_path.write_text(text + "\n", encoding="utf-8")
     written.append(truth_path)
+    # Noisy police and court extracts with their true links (CSV only), for linkage tests.
+    extracts = noisy_extracts(tables["persons"], tables["outcome_events"], seed=service.config.seed)
+    for name in ("extract_police", "extract_court", "extract_links"):
+        extract_path = directory / f"{name}.csv"
+        extracts[name].write_csv(extract_path)
+        written.append(extract_path)
     return written

@@ -730,7 +730,8 @@ def test_cli_writes_every_table_and_a_summary(tmp_path, capsys):
     tables += ["programme_referrals", "programme_attendance", "disciplinary_faults"]
     tables += ["drug_tests"]
     expected = sorted([f"{t}.csv" for t in tables] + [f"{t}.parquet" for t in tables])
-    assert names == sorted([*expected, "ground_truth.json"])
+    extracts = ["extract_police.csv", "extract_court.csv", "extract_links.csv"]
+    assert names == sorted([*expected, "ground_truth.json", *extracts])
     summary = capsys.readouterr().out
     assert "200 persons" in summary and "reconviction" in summary
     assert "programme referrals" in summary
