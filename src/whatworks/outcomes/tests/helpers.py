@@ -1,0 +1,77 @@
+"""Small fixtures for outcome import tests: released persons and extract files."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+
+from django.core.management import call_command
+
+from conftest import admission_data, person_data
+from whatworks.records.services import custody_release, person_admit
+
+HEADER = [
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "national_id",
+    "prison_number",
+    "event_type",
+    "event_date",
+    "offence_date",
+    "source_reference",
+]
+RELEASED_ON = datetime.date(2024, 6, 1)
+
+
+def released_person(facility, *, number, national_id, first, last, birth, released=RELEASED_ON):
+    episode = person_admit(
+        actor=None,
+        person_data=person_data(
+            prison_number=number,
+            national_id=national_id,
+            first_names=first,
+            last_names=last,
+            date_of_birth=birth,
+        ),
+        facility=facility,
+        admission_data=admission_data(),
+    )
+    custody_release(
+        actor=None, episode=episode, release_date=released, release_type="end_of_sentence"
+    )
+    return episode.person
+
+
+def row(**overrides) -> dict:
+    data = {
+        "first_name": "José Ignacio",
+        "last_name": "Muñoz Rojas",
+        "date_of_birth": "1990-04-12",
+        "national_id": "11111111-1",
+        "prison_number": "",
+        "event_type": "rearrest",
+        "event_date": "2025-02-03",
+        "offence_date": "2025-02-01",
+        "source_reference": "PDI-0001",
+    }
+    data.update(overrides)
+    return data
+
+
+def write_csv(path, rows, *, header=HEADER, encoding="utf-8", delimiter=","):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, delimiter=delimiter, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def run_import(path, *args) -> dict:
+    """The command's JSON output."""
+    out = io.StringIO()
+    call_command("import", "outcomes", str(path), "--format", "json", *args, stdout=out)
+    return json.loads(out.getvalue())
