@@ -40,6 +40,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """A whole number of at least ``minimum``; anything else stops the start-up, naming it."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 def env_numbers(name: str, default: dict[str, float]) -> dict[str, float]:
     """``key=number`` pairs separated by commas, e.g. ``low=0,moderate=100``. Keys that are
     not given keep their default; an unknown key or a value that is not a number stops the

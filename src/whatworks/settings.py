@@ -8,7 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from whatworks.environment import data_dir, env_bool, env_list, env_numbers, env_str
+from whatworks.environment import data_dir, env_bool, env_int, env_list, env_numbers, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -186,7 +186,15 @@ TREATMENT_REVIEW_MONTHS = env_numbers(
 )
 # A rules file name under analytics/treatment/builtin ("br-lep") or "none".
 TREATMENT_REMISSION_RULES = env_str("WHATWORKS_REMISSION_RULES", "br-lep")
+# Community follow-up after release (community/conf.py parses and checks these).
+WHATWORKS_FOLLOWUP_MONTHS = env_list("WHATWORKS_FOLLOWUP_MONTHS", ["1", "3", "6", "12"])
+WHATWORKS_FOLLOWUP_GRACE_DAYS = env_str("WHATWORKS_FOLLOWUP_GRACE_DAYS", "14")
 # Drug-test results are health data: case managers see them only when this is switched on.
 DRUG_TEST_RESULTS_FOR_CASE_MANAGERS = env_bool(
     "WHATWORKS_DRUG_TEST_RESULTS_FOR_CASE_MANAGERS", False
 )
+
+# Reintegration (docs/reintegration.md): release preparation opens this many weeks before the
+# expected release date; the support-needs catalogue may be replaced by a service's own file.
+RELEASE_PREPARATION_WEEKS = env_int("WHATWORKS_RELEASE_PREPARATION_WEEKS", 12, minimum=1)
+SUPPORT_NEEDS_FILE = env_str("WHATWORKS_SUPPORT_NEEDS_FILE", "")

@@ -2,6 +2,7 @@ from whatworks.assessments.access import can_view_due_list
 from whatworks.drugtests.access import can_use_drug_tests
 from whatworks.evaluation.access import can_view_evaluations
 from whatworks.records.access import can_view_evidence, can_view_persons
+from whatworks.reintegration.access import can_view_preparation
 from whatworks.treatment.access import (
     can_deliver,
     can_plan,
@@ -22,4 +23,5 @@ def navigation(request):
         "nav_can_plan": can_plan(user),
         "nav_can_view_treatment_dashboard": can_view_treatment_dashboard(user),
         "nav_can_use_drug_tests": can_use_drug_tests(user),
+        "nav_can_view_releases": can_view_preparation(user),
     }

@@ -3,6 +3,10 @@ service errors placed next to the form's fields."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -29,3 +33,25 @@ def add_service_errors(form, error: ValidationError, field_map: dict[str, str] |
         field = (field_map or {}).get(field, field)
         for message in field_messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+def form_to_service(
+    request: HttpRequest,
+    form,
+    call: Callable[[dict[str, Any]], Any],
+    *,
+    success: str,
+    field_map: dict[str, str] | None = None,
+) -> bool:
+    """On a valid POST, call the service with the form's cleaned data. A ``ValidationError``
+    lands on the form's fields; success adds ``success`` as a message. True when saved, so
+    the view redirects; otherwise it renders the form again."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        call(form.cleaned_data)
+    except ValidationError as error:
+        add_service_errors(form, error, field_map)
+        return False
+    messages.success(request, success)
+    return True
