@@ -24,6 +24,7 @@ from whatworks.drugtests.imports import drugtests_load
 from whatworks.records.choices import FacilityType
 from whatworks.records.imports import extract_load
 from whatworks.records.models import Facility, Person
+from whatworks.reintegration.services import preparations_start_due
 from whatworks.treatment.imports import treatment_load
 from whatworks.treatment.services import plan_approve, plan_propose
 
@@ -200,6 +201,8 @@ def demo_create(*, persons: int, seed: int, extract_date: datetime.date) -> Demo
     _save_accounts(accounts)
     _demo_overrides(seed=seed)
     _demo_plans(seed=seed)
+    # Open the release preparations that are due, as the daily job would.
+    preparations_start_due(on=extract_date, actor_label="demo")
     return DemoRun.objects.create(
         persons=persons,
         seed=seed,
