@@ -12,8 +12,7 @@ from django.core.management.base import CommandError
 from whatworks.audit.models import AuditEvent
 from whatworks.evidence.selectors import release_frames
 from whatworks.outcomes.models import LinkReview, OutcomeImport, ReviewReason
-from whatworks.outcomes.tests.conftest import linked_row, review_row
-from whatworks.outcomes.tests.helpers import row, run_import, write_csv
+from whatworks.outcomes.tests.helpers import linked_row, review_row, row, run_import, write_csv
 from whatworks.records.models import OutcomeEvent
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,7 @@ from django.urls import reverse
 from whatworks.audit.models import AuditEvent
 from whatworks.outcomes.models import LinkReview, ReviewStatus
 from whatworks.outcomes.services import link_review_accept, link_review_reject
-from whatworks.outcomes.tests.conftest import review_row
-from whatworks.outcomes.tests.helpers import run_import, write_csv
+from whatworks.outcomes.tests.helpers import review_row, run_import, write_csv
 from whatworks.records.models import OutcomeEvent, Person
 
 pytestmark = pytest.mark.django_db
