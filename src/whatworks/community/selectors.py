@@ -4,7 +4,9 @@ outcomes summary are aggregates, with counts from 1 to 9 suppressed (``treatment
 
 A follow-up contact is *missed* when it is recorded as missed, or when it is still scheduled
 and its due date plus ``WHATWORKS_FOLLOWUP_GRACE_DAYS`` is before today. That second case is
-computed here on every read, never stored, so no scheduled job is needed.
+computed here on every read, never stored, so no scheduled job is needed. A scheduled contact
+whose person was back in custody (a later admission) by its due date is neither due nor
+missed: it shows as cancelled, "back in custody".
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import datetime
 import unicodedata
 from collections import Counter, defaultdict
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from whatworks.community import access
 from whatworks.community.conf import followup_months, grace_days
@@ -28,7 +31,7 @@ from whatworks.community.models import (
     ProviderReferralStatusChange,
 )
 from whatworks.records.access import facilities_in_scope, persons_visible_to
-from whatworks.records.models import Facility, Person
+from whatworks.records.models import CustodyEpisode, Facility, Person
 from whatworks.service_helpers import today as _today
 from whatworks.treatment.selectors import SUPPRESSION, Proportion
 
@@ -137,6 +140,7 @@ class FollowUpRow:
     contact: FollowUpContact
     status: str
     overdue: bool
+    back_in_custody: bool = False
 
     @property
     def missed(self) -> bool:
@@ -144,17 +148,34 @@ class FollowUpRow:
 
     @property
     def status_label(self) -> str:
+        if self.back_in_custody:
+            return _("Back in custody")
         return str(FollowUpStatus(self.status).label)
+
+
+def with_custody_flag(contacts: QuerySet[FollowUpContact]) -> QuerySet[FollowUpContact]:
+    """Annotate ``back_in_custody``: the person was admitted again after this release and
+    on or before the contact's due date."""
+    later = CustodyEpisode.objects.filter(
+        person_id=OuterRef("person_id"),
+        admission_date__gte=OuterRef("episode__release_date"),
+        admission_date__lte=OuterRef("due_date"),
+    ).exclude(pk=OuterRef("episode_id"))
+    return contacts.annotate(back_in_custody=Exists(later))
 
 
 def effective_status(
     contact: FollowUpContact, *, today: datetime.date, grace: int | None = None
 ) -> str:
+    """The stored status, except: a scheduled contact of a person back in custody by its due
+    date is ``cancelled`` (needs ``with_custody_flag``), and a scheduled contact past its due
+    date plus the grace days is ``missed``."""
     grace = grace_days() if grace is None else grace
-    if (
-        contact.status == FollowUpStatus.SCHEDULED
-        and contact.due_date + datetime.timedelta(days=grace) < today
-    ):
+    if contact.status != FollowUpStatus.SCHEDULED:
+        return contact.status
+    if getattr(contact, "back_in_custody", False):
+        return FollowUpStatus.CANCELLED
+    if contact.due_date + datetime.timedelta(days=grace) < today:
         return FollowUpStatus.MISSED
     return contact.status
 
@@ -162,7 +183,8 @@ def effective_status(
 def _row(contact: FollowUpContact, today: datetime.date, grace: int) -> FollowUpRow:
     status = effective_status(contact, today=today, grace=grace)
     overdue = status == FollowUpStatus.SCHEDULED and contact.due_date < today
-    return FollowUpRow(contact=contact, status=status, overdue=overdue)
+    back = contact.status == FollowUpStatus.SCHEDULED and getattr(contact, "back_in_custody", False)
+    return FollowUpRow(contact=contact, status=status, overdue=overdue, back_in_custody=back)
 
 
 def person_followups(
@@ -177,12 +199,15 @@ def person_followups(
     contacts = FollowUpContact.objects.filter(
         person=person, person__in=persons_visible_to(viewer)
     ).select_related("episode", "recorded_by")
-    return [_row(contact, today, grace) for contact in contacts]
+    return [_row(contact, today, grace) for contact in with_custody_flag(contacts)]
 
 
 def _missed_q(today: datetime.date, grace: int) -> Q:
+    """Missed contacts; the queryset must carry ``with_custody_flag``."""
     return Q(status=FollowUpStatus.MISSED) | Q(
-        status=FollowUpStatus.SCHEDULED, due_date__lt=today - datetime.timedelta(days=grace)
+        status=FollowUpStatus.SCHEDULED,
+        back_in_custody=False,
+        due_date__lt=today - datetime.timedelta(days=grace),
     )
 
 
@@ -224,8 +249,10 @@ def followups_due(
         contacts = FollowUpContact.objects.filter(episode__facility__in=facilities_in_scope(viewer))
     else:
         contacts = FollowUpContact.objects.none()
+    contacts = with_custody_flag(contacts)
     due_q = Q(
         status=FollowUpStatus.SCHEDULED,
+        back_in_custody=False,
         due_date__gte=today - datetime.timedelta(days=grace),
         due_date__lte=today + datetime.timedelta(days=within_days),
     )
@@ -287,8 +314,8 @@ def followup_outcomes_summary(
     facilities in the viewer's scope (``records.access.facilities_in_scope``)."""
     today = today or _today()
     grace = grace_days()
-    contacts: QuerySet[FollowUpContact] = FollowUpContact.objects.filter(
-        episode__facility__in=facilities_in_scope(viewer)
+    contacts: QuerySet[FollowUpContact] = with_custody_flag(
+        FollowUpContact.objects.filter(episode__facility__in=facilities_in_scope(viewer))
     )
     done: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for month, housing, employment in contacts.filter(status=FollowUpStatus.DONE).values_list(

@@ -243,3 +243,36 @@ def test_outcomes_summary_suppresses_counts_from_1_to_9(carla, dora, facility_a)
     assert summary[3].done is None  # 4 done
     assert summary[3].missed is None  # the other 8 are past due + grace: suppressed too
     assert summary[6].done == 0 and summary[6].missed == 0
+
+
+def test_back_in_custody_by_the_due_date_is_neither_due_nor_missed(alice, person_in_a, facility_a):
+    from conftest import admission_data
+    from whatworks.records.services import custody_admit
+
+    _release(alice, person_in_a)
+    custody_admit(
+        actor=alice,
+        person=person_in_a,
+        facility=facility_a,
+        admission_data=admission_data(
+            admission_date=datetime.date(2026, 5, 10),
+            admission_type="remand",
+            legal_status="remand",
+            sentence_date=None,
+            sentence_length_days=None,
+            expected_release_date=None,
+        ),
+    )
+    day = datetime.date(2026, 9, 1)
+    rows = selectors.person_followups(viewer=alice, person=person_in_a, today=day)
+    # Month 1 (due 28 Feb) and 3 (due 30 Apr) were missed; 6 and 12 fall in custody.
+    assert [(row.contact.month, row.status) for row in rows] == [
+        (1, "missed"),
+        (3, "missed"),
+        (6, "cancelled"),
+        (12, "cancelled"),
+    ]
+    assert rows[2].back_in_custody and rows[2].status_label == "Back in custody"
+    overview = selectors.followups_due(viewer=alice, today=datetime.date(2026, 7, 20))
+    assert overview.due_soon == []
+    assert [row.contact.month for row in overview.missed] == [3, 1]
