@@ -398,7 +398,8 @@ def followup_schedule_create(*, actor, episode: CustodyEpisode) -> list[FollowUp
     the ones created. Idempotent: months already scheduled are left alone, so a second call
     returns ``[]``. Releases by death, escape or transfer to another jurisdiction get no
     schedule (``[]``); an episode not yet released is a ``ValidationError``."""
-    episode = CustodyEpisode.objects.select_related("person").get(pk=episode.pk)
+    # Locked, so two requests scheduling the same release at once cannot collide.
+    episode = CustodyEpisode.objects.select_for_update().select_related("person").get(pk=episode.pk)
     _require_writer(actor, episode.person)
     if not episode.release_date:
         raise ValidationError({"episode": [_("This custody episode has not ended in release.")]})
