@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -505,7 +504,3 @@ def link_review_reject(*, actor, review: LinkReview, reason: str) -> LinkReview:
         after={"status": review.status, "reason": reason},
     )
     return review
-
-
-def first_error(error: ValidationError) -> str:
-    return "; ".join(error.messages)

@@ -172,3 +172,42 @@ def test_an_imported_rearrest_reaches_the_recidivism_frames(tmp_path, jose, dora
     assert mine.select("event_type", "event_date").rows() == [
         ("rearrest", datetime.date(2025, 2, 3))
     ]
+
+
+def test_a_mapped_latin1_court_extract_imports_through_the_command(tmp_path, jose):
+    mapping = tmp_path / "tribunal.yaml"
+    mapping.write_text(
+        "columns: {NOMBRES: first_name, APELLIDOS: last_name, NACIMIENTO: date_of_birth,"
+        " RUN: national_id, TIPO: event_type, FECHA: event_date, CAUSA: source_reference}\n"
+        "event_types: {CONDENA: reconviction}\n",
+        encoding="utf-8",
+    )
+    header = ["NOMBRES", "APELLIDOS", "NACIMIENTO", "RUN", "TIPO", "FECHA", "CAUSA"]
+    path = write_csv(
+        tmp_path / "tribunal.csv",
+        [
+            {
+                "NOMBRES": "JOSÉ",
+                "APELLIDOS": "MUÑOZ",
+                "NACIMIENTO": "12/04/1990",
+                "RUN": "11.111.111-1",
+                "TIPO": "CONDENA",
+                "FECHA": "15/09/2025",
+                "CAUSA": "RIT-123-2025",
+            }
+        ],
+        header=header,
+        encoding="cp1252",
+        delimiter=";",
+    )
+    output = run_import(path, "--mapping", str(mapping))
+    assert output["summary"]["encoding"] == "cp1252"
+    assert output["links"] == [
+        {"row": 0, "person_id": jose.pk, "status": "linked", "probability": 1.0}
+    ]
+    event = OutcomeEvent.objects.get()
+    assert (event.event_type, event.source, event.event_date) == (
+        "reconviction",
+        "court",
+        datetime.date(2025, 9, 15),
+    )
