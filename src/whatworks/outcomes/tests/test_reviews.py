@@ -188,3 +188,15 @@ def test_import_log_for_administrators_and_facility_managers(client, dora, fabio
     assert response.context["show_unmatched"] is False
     client.force_login(dora)
     assert client.get(reverse("outcome-import-list")).context["show_unmatched"] is True
+
+
+def test_a_refused_accept_shows_the_reason_on_the_page(client, tmp_path, alice, person_in_a):
+    person_in_a.national_id = "33333333-3"
+    person_in_a.save()
+    run_import(write_csv(tmp_path / "h.csv", [review_row(national_id="33333333-3")]))
+    held = LinkReview.objects.get()
+    client.force_login(alice)
+    response = client.post(reverse("outcome-review-accept", args=[held.pk]))
+    assert response.status_code == 400
+    assert "no release before this date" in response.content.decode()
+    assert OutcomeEvent.objects.count() == 0
