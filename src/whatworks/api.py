@@ -69,6 +69,7 @@ def on_not_found(request, exc: Http404):
 
 def _register_routers() -> None:
     from whatworks.assessments.api import router as assessments_router
+    from whatworks.community.api import router as community_router
     from whatworks.records.api import router as records_router
     from whatworks.reintegration.api import router as reintegration_router
     from whatworks.treatment.api import router as treatment_router
@@ -77,6 +78,7 @@ def _register_routers() -> None:
     api.add_router("", assessments_router)
     api.add_router("", treatment_router)
     api.add_router("", reintegration_router)
+    api.add_router("", community_router)
 
 
 _register_routers()

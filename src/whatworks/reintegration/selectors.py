@@ -17,6 +17,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from whatworks.records.access import persons_visible_to
 from whatworks.records.choices import Pathway
@@ -561,5 +562,45 @@ def _needs_codes(prepared: PersonPreparation, pathway: str) -> list[str]:
 
 
 def _community_sections(*, viewer, person: Person, episode) -> list[dict[str, Any]]:
-    """Provider referrals and the follow-up schedule, from the community app."""
-    return []
+    """Provider referrals and the follow-up schedule of this release, from the community
+    app (called inside the summary's language)."""
+    from whatworks.community.selectors import person_followups, person_referrals
+
+    referrals = [
+        [
+            referral.provider.name,
+            str(referral.get_pathway_display()),
+            str(referral.get_status_display()),
+            _date(referral.referred_on),
+        ]
+        for referral in person_referrals(viewer=viewer, person=person)
+        if episode is None or referral.episode_id in (None, episode.pk)
+    ]
+    followups = [
+        [
+            ngettext(
+                "%(months)d month after release",
+                "%(months)d months after release",
+                row.contact.month,
+            )
+            % {"months": row.contact.month},
+            _date(row.contact.due_date),
+            str(row.status_label),
+        ]
+        for row in person_followups(viewer=viewer, person=person)
+        if episode is not None and row.contact.episode_id == episode.pk
+    ]
+    return [
+        _section(
+            _("Community referrals"),
+            referrals,
+            header=[_("Provider"), _("Pathway"), _("Status"), _("Referred on")],
+            empty=_("No referrals to community providers."),
+        ),
+        _section(
+            _("Follow-up after release"),
+            followups,
+            header=[_("Contact"), _("Due"), _("Status")],
+            empty=_("The follow-up schedule is set when the release is recorded."),
+        ),
+    ]

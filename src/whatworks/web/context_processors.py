@@ -1,6 +1,8 @@
 from whatworks.assessments.access import can_view_due_list
+from whatworks.community.access import can_view_followup_counts, can_view_providers
 from whatworks.drugtests.access import can_use_drug_tests
 from whatworks.evaluation.access import can_view_evaluations
+from whatworks.outcomes.access import can_review_links
 from whatworks.records.access import can_view_evidence, can_view_persons
 from whatworks.reintegration.access import can_view_preparation
 from whatworks.treatment.access import (
@@ -24,4 +26,7 @@ def navigation(request):
         "nav_can_view_treatment_dashboard": can_view_treatment_dashboard(user),
         "nav_can_use_drug_tests": can_use_drug_tests(user),
         "nav_can_view_releases": can_view_preparation(user),
+        "nav_can_view_providers": can_view_providers(user),
+        "nav_can_view_followups": can_view_followup_counts(user),
+        "nav_can_review_links": can_review_links(user),
     }

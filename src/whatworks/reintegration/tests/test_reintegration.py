@@ -337,3 +337,50 @@ def test_cancelled_arrangements_do_not_count(alice, preparation):
         actor=alice, arrangement=arrangement, data={"status": ArrangementStatus.CANCELLED}
     )
     assert "no_accommodation" in _codes(preparation)
+
+
+def test_summary_carries_community_referrals_and_the_follow_up_schedule(
+    alice, dora, preparation, person_in_a, episode
+):
+    from whatworks.community import services as community
+    from whatworks.records.services import custody_release
+
+    provider = community.provider_create(
+        actor=dora,
+        data={
+            "name": "Fundación Nuevo Camino",
+            "kind": "ngo",
+            "pathways": ["accommodation"],
+            "coverage_regions": "Metropolitana",
+        },
+    )
+    community.provider_referral_create(
+        actor=alice,
+        person=person_in_a,
+        data={
+            "provider": provider,
+            "pathway": "accommodation",
+            "referred_on": datetime.date(2026, 11, 2),
+            "status": "sent",
+        },
+    )
+    custody_release(
+        actor=alice,
+        episode=episode,
+        release_date=datetime.date(2026, 11, 20),
+        release_type="end_of_sentence",
+    )
+    summary = selectors.release_summary(viewer=alice, person=person_in_a, language="en")
+    sections = {section["title"]: section for section in summary["sections"]}
+    assert sections["Community referrals"]["rows"][0][:3] == [
+        "Fundación Nuevo Camino",
+        "Accommodation",
+        "Sent",
+    ]
+    contacts = [row[0] for row in sections["Follow-up after release"]["rows"]]
+    assert contacts == [
+        "1 month after release",
+        "3 months after release",
+        "6 months after release",
+        "12 months after release",
+    ]
