@@ -5,6 +5,7 @@ See docs/linkage.md for the method, the thresholds and the measured quality.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -134,18 +135,36 @@ def _in_system_rate(left: pl.DataFrame, right: pl.DataFrame) -> float:
     return min(0.99, max(0.05, hits / with_id.height))
 
 
-def _score(left: pl.DataFrame, right: pl.DataFrame, *, seed: int) -> pl.DataFrame:
-    """Splink scores for blocked record-person pairs.
+@dataclass
+class _Scores:
+    """Splink's output for one linkage run.
 
-    Columns: uid (record), person_key, probability, probability_without_id (the same pair
-    with the national-id evidence removed), conflict (first name, surnames and date of
-    birth all in their "else" level).
+    ``pairs``: {record uid: [(person_key, weight, weight_without_id, conflict)]} for the
+    pairs kept as candidates; ``rest``/``rest_without_id``: {record uid: summed odds of
+    the blocked pairs not kept}; ``in_system``: the share of rows believed to be about
+    someone in the persons table.
+    """
+
+    pairs: dict[str, list[tuple[str, float, float, bool]]]
+    rest: dict[str, float]
+    rest_without_id: dict[str, float]
+    in_system: float
+    u_source: str
+
+
+def _score(left: pl.DataFrame, right: pl.DataFrame, *, seed: int) -> _Scores:
+    """Score the blocked record-person pairs with Splink on DuckDB.
+
+    A pair's weight is Splink's match weight (log2 Bayes factors plus the prior); the
+    weight without id leaves out the national-id comparison; ``conflict`` is true when
+    first name, surnames and date of birth are all in their lowest ("else") level.
     """
     from splink import DuckDBAPI, Linker
 
-    u, _source = model.estimate_u(right, seed=seed)
+    u, u_source = model.estimate_u(right, seed=seed)
     rate = _in_system_rate(left, right)
     prior = min(0.5, rate / right.height)
+    floor_weight = math.log2(CANDIDATE_FLOOR / (1.0 - CANDIDATE_FLOOR))
     db_api = DuckDBAPI(model.connection())
     try:
         records_sdf = db_api.register(left.to_arrow(), table_name="a_records")
@@ -156,53 +175,71 @@ def _score(left: pl.DataFrame, right: pl.DataFrame, *, seed: int) -> pl.DataFram
             log_level=None,
         )
         predictions = linker.inference.predict(warning_mode="never")
+        con = db_api.duckdb_con
         # Table names below come from Splink, never from the caller's data.
         table = predictions.physical_name
-        cursor = db_api.duckdb_con.execute(f"SELECT * FROM {table} LIMIT 0")  # noqa: S608
-        columns = {d[0] for d in cursor.description}
+        columns = {d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description}  # noqa: S608
         # Splink puts the dataset that sorts first on the left; check rather than assume.
         record_side = "l"
         if "source_dataset_l" in columns:
-            first = db_api.duckdb_con.execute(
-                f"SELECT source_dataset_l FROM {table} LIMIT 1"  # noqa: S608
-            ).fetchall()
+            first = con.execute(f"SELECT source_dataset_l FROM {table} LIMIT 1").fetchall()  # noqa: S608
             if first and first[0][0] != "a_records":
                 record_side = "r"
         person_side = "r" if record_side == "l" else "l"
-        frame = db_api.duckdb_con.sql(
+        con.execute(
             f"""
+            CREATE TEMP TABLE scored AS
             SELECT unique_id_{record_side} AS uid,
                    unique_id_{person_side} AS person_key,
-                   match_weight,
-                   mw_national_id,
+                   match_weight AS weight,
+                   match_weight - mw_national_id AS weight_without_id,
                    gamma_first_name = 0 AND gamma_surnames = 0
-                       AND gamma_date_of_birth = 0 AS conflict
+                       AND gamma_date_of_birth = 0 AS conflict,
+                   match_weight >= {floor_weight}
+                       OR gamma_national_id > 0
+                       OR prison_number_l = prison_number_r AS kept
             FROM {table}
-            WHERE match_probability >= {CANDIDATE_FLOOR}
-               OR gamma_national_id > 0
-               OR prison_number_l = prison_number_r
             """  # noqa: S608
-        ).pl()
+        )
+        kept = con.execute(
+            "SELECT uid, person_key, weight, weight_without_id, conflict FROM scored "
+            "WHERE kept ORDER BY uid, person_key"
+        ).fetchall()
+        rest_rows = con.execute(
+            "SELECT uid, sum(power(2.0, least(weight, 1000))), "
+            "sum(power(2.0, least(weight_without_id, 1000))) "
+            "FROM scored WHERE NOT kept GROUP BY uid"
+        ).fetchall()
     finally:
         db_api.duckdb_con.close()
-    weights = frame.get_column("match_weight").to_list()
-    id_weights = frame.get_column("mw_national_id").to_list()
-    return frame.select("uid", "person_key", "conflict").with_columns(
-        pl.Series("probability", [_probability(w) for w in weights], dtype=pl.Float64),
-        pl.Series(
-            "probability_without_id",
-            [_probability(w - b) for w, b in zip(weights, id_weights, strict=True)],
-            dtype=pl.Float64,
-        ),
+    pairs: dict[str, list[tuple[str, float, float, bool]]] = {}
+    for uid, key, weight, without_id, conflict in kept:
+        pairs.setdefault(uid, []).append((key, float(weight), float(without_id), bool(conflict)))
+    return _Scores(
+        pairs=pairs,
+        rest={uid: float(a) for uid, a, _ in rest_rows},
+        rest_without_id={uid: float(b) for uid, _, b in rest_rows},
+        in_system=rate,
+        u_source=u_source,
     )
 
 
-def _probability(weight: float) -> float:
-    if weight > 60:
-        return 1.0
-    if weight < -60:
-        return 0.0
-    return 1.0 / (1.0 + 2.0 ** (-weight))
+def _posterior(weights: dict[str, float], rest: float, in_system: float) -> dict[str, float]:
+    """P(the row is about person i) for each candidate, given it is about at most one.
+
+    Splink's weight for a pair is log2 of the prior odds (in_system / persons) times the
+    Bayes factor; the probability that the row is about none of them has prior weight
+    1 - in_system. So p_i = odds_i / ((1 - in_system) + sum of all odds), where the sum
+    includes the blocked pairs too weak to be kept (``rest``).
+    """
+    if not weights:
+        return {}
+    top = max(max(weights.values()), 0.0)
+    scale = 2.0 ** (-top)
+    none = (1.0 - in_system) * scale + rest * scale
+    odds = {key: 2.0 ** (w - top) for key, w in weights.items()}
+    total = none + sum(odds.values())
+    return {key: o / total for key, o in odds.items()}
 
 
 def link_records(
@@ -219,17 +256,20 @@ def link_records(
        unless first name, surnames and date of birth all disagree badly (each in its
        comparison's lowest level), which goes to "review" instead: a shared identifier
        with nothing else in common is more often a keying error than the same person.
-       When the identifiers point at two or more persons the row goes to "review" with
-       those persons as candidates. In both review cases the candidates' probabilities are
-       Splink's with the national-id evidence taken out.
+       When the identifiers point at two or more persons the row goes to "review". In
+       both review cases the candidates' probabilities are computed as in step 2 but with
+       the national-id evidence left out.
     2. Probabilistic: Splink (DuckDB) scores blocked record-person pairs on first name,
-       surnames, date of birth and national id, with fixed m-probabilities and u estimated
-       from the persons table (see ``model``). The best candidate decides: ``>= link``
-       linked, ``>= review`` review, else unmatched. A best candidate above ``link`` whose
-       runner-up is at least ``review`` goes to review (two plausible persons).
+       surnames, date of birth and national id, with fixed m-probabilities and u
+       estimated from the persons table (see ``model``). Because a row is about at most
+       one person, the candidates' odds are normalised against each other and against
+       "none of them" (see ``_posterior``): two similar candidates share the probability
+       and so go to review. The best candidate decides: ``>= link`` linked, ``>= review``
+       review, else unmatched (person_key still names the best candidate, if any).
 
-    Never raises on empty inputs or null identifiers; raises LinkageInputError if a
-    required column is missing.
+    ``seed`` fixes the random sample used to estimate u; same inputs and seed give the
+    same decisions. Never raises on empty inputs or null values; raises
+    LinkageInputError if a required column is missing.
     """
     _require(records, RECORD_COLUMNS, "records")
     _require(persons, PERSON_COLUMNS, "persons")
@@ -241,57 +281,69 @@ def link_records(
     left, right = _prepare(records, persons)
     deterministic = _deterministic(left, right)
     with model.quiet_splink():
-        scored = _score(left, right, seed=seed)
-    by_record: dict[str, list[tuple[str, float, float, bool]]] = {}
-    for uid, key, conflict, p, p_without_id in scored.iter_rows():
-        by_record.setdefault(uid, []).append((key, p, p_without_id, bool(conflict)))
-
+        scores = _score(left, right, seed=seed)
     decisions = []
     for index, row in enumerate(rows):
         uid = f"r{index}"
-        pairs = by_record.get(uid, [])
-        found = deterministic.get(uid, {})
-        decisions.append(_decide(row, pairs, found, thresholds))
+        decisions.append(
+            _decide(
+                row,
+                scores.pairs.get(uid, []),
+                deterministic.get(uid, {}),
+                scores,
+                uid,
+                thresholds,
+            )
+        )
     return decisions
 
 
 def _top(scores: dict[str, float]) -> tuple[Candidate, ...]:
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(Candidate(key, p) for key, p in ranked[:MAX_CANDIDATES])
+    return tuple(Candidate(key, p) for key, p in ranked[:MAX_CANDIDATES] if p >= CANDIDATE_FLOOR)
 
 
 def _decide(
     row: int,
     pairs: list[tuple[str, float, float, bool]],
     found: dict[str, set[str]],
+    scores: _Scores,
+    uid: str,
     thresholds: LinkThresholds,
 ) -> LinkDecision:
-    scores = {key: p for key, p, _, _ in pairs if p >= CANDIDATE_FLOOR}
+    posterior = _posterior(
+        {key: w for key, w, _, _ in pairs}, scores.rest.get(uid, 0.0), scores.in_system
+    )
     if found:
-        method = (
-            "national_id" if any("national_id" in m for m in found.values()) else "prison_number"
-        )
-        without_id = {key: p_wo for key, _, p_wo, _ in pairs}
+        by_id = any("national_id" in methods for methods in found.values())
+        method = "national_id" if by_id else "prison_number"
         conflicts = {key for key, _, _, conflict in pairs if conflict}
-        if len(found) == 1:
+        if len(found) == 1 and not (set(found) & conflicts):
             (key,) = found
-            if key not in conflicts:
-                others = {k: p for k, p in scores.items() if k != key}
-                candidates = (Candidate(key, 1.0), *_top(others)[: MAX_CANDIDATES - 1])
-                return LinkDecision(row, key, "linked", 1.0, method, candidates)
-            review_scores = {**scores, key: without_id.get(key, 0.0)}
-        else:
-            review_scores = {k: without_id.get(k, 0.0) for k in found}
-        candidates = _top(review_scores)
+            others = {k: p for k, p in posterior.items() if k != key}
+            candidates = (Candidate(key, 1.0), *_top(others)[: MAX_CANDIDATES - 1])
+            return LinkDecision(row, key, "linked", 1.0, method, candidates)
+        without_id = _posterior(
+            {key: w for key, _, w, _ in pairs},
+            scores.rest_without_id.get(uid, 0.0),
+            scores.in_system,
+        )
+        without_id = {**dict.fromkeys(found, 0.0), **without_id}
+        if len(found) > 1:
+            without_id = {k: without_id[k] for k in found}
+        ranked = sorted(without_id.items(), key=lambda item: (-item[1], item[0]))
+        ranked = [(k, p) for k, p in ranked if k in found or p >= CANDIDATE_FLOOR]
+        if not ranked:
+            ranked = [(k, 0.0) for k in sorted(found)]
+        candidates = tuple(Candidate(k, p) for k, p in ranked[:MAX_CANDIDATES])
         best = candidates[0]
         return LinkDecision(row, best.person_key, "review", best.probability, method, candidates)
-    if not scores:
+    candidates = _top(posterior)
+    if not candidates:
         return LinkDecision(row, None, "unmatched", None, "none", ())
-    candidates = _top(scores)
     best = candidates[0]
     if best.probability >= thresholds.link:
-        runner_up = candidates[1].probability if len(candidates) > 1 else 0.0
-        status = "review" if runner_up >= thresholds.review else "linked"
+        status = "linked"
     elif best.probability >= thresholds.review:
         status = "review"
     else:

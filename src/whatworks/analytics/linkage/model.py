@@ -70,7 +70,7 @@ COMPARISONS: tuple[tuple[str, tuple[tuple[str, str, float, float], ...]], ...] =
         "surnames",
         (
             ("null", "surnames_l IS NULL OR surnames_r IS NULL", 0.0, 0.0),
-            ("all surnames equal", "surnames_l = surnames_r", 0.60, 0.0005),
+            ("all surnames equal", "surnames_l = surnames_r", 0.61, 0.0005),
             (
                 "one surname missing, or surnames swapped",
                 f"list_has_all({_SURNAMES_L}, {_SURNAMES_R}) "
@@ -96,7 +96,7 @@ COMPARISONS: tuple[tuple[str, tuple[tuple[str, str, float, float], ...]], ...] =
                 0.02,
                 0.05,
             ),
-            ("else", "ELSE", 0.02, 0.88),
+            ("else", "ELSE", 0.01, 0.88),
         ),
     ),
     (
@@ -138,10 +138,14 @@ BLOCKING_RULES = (
     "l.prison_number = r.prison_number",
     "l.dob = r.dob",
     "l.first_name = r.first_name AND l.surname1 = r.surname1",
+    "l.surname_key = r.surname_key",
+    "l.first_name = r.first_name AND l.surname1 = r.surname2",
+    "l.first_name = r.first_name AND l.surname2 = r.surname1",
     "l.first_name = r.first_name AND l.dob_year = r.dob_year",
     "l.surname1 = r.surname1 AND l.dob_year = r.dob_year",
     "l.surname1 = r.surname2 AND l.dob_year = r.dob_year",
     "l.surname2 = r.surname1 AND l.dob_year = r.dob_year",
+    "l.dob_month_day = r.dob_month_day AND l.surname1 = r.surname1",
 )
 
 PRIOR_M = {name: tuple(level[2] for level in levels) for name, levels in COMPARISONS}

@@ -93,8 +93,10 @@ def comparison_frame(
 
     ``given_names``/``first_name``: all given names and the first one; ``surnames`` without
     particles, ``surname1``/``surname2`` the first and last of them (surname2 null when
-    there is only one); ``dob`` ISO text, ``dob_swapped`` the same date with day and month
-    swapped when that is a valid different date; identifiers normalised.
+    there is only one), ``surname_key`` the surnames in alphabetical order (for blocking
+    on swapped surnames; null with one surname); ``dob`` ISO text, ``dob_swapped`` the
+    same date with day and month swapped when that is a valid different date,
+    ``dob_year`` and ``dob_month_day`` for blocking; identifiers normalised.
     """
     given = [normalise_name(v) for v in given_names]
     tokens = [surname_tokens(v or "") for v in surnames]
@@ -107,9 +109,11 @@ def comparison_frame(
             "surnames": [" ".join(t) or None for t in tokens],
             "surname1": [t[0] if t else None for t in tokens],
             "surname2": [t[-1] if len(t) > 1 else None for t in tokens],
+            "surname_key": [" ".join(sorted(t)) if len(t) > 1 else None for t in tokens],
             "dob": dob_text,
             "dob_swapped": [_swap_day_month(d) for d in dob_text],
             "dob_year": [int(d[:4]) if d else None for d in dob_text],
+            "dob_month_day": [d[5:] if d else None for d in dob_text],
             "national_id": [normalise_national_id(v) for v in national_id],
             "prison_number": [normalise_prison_number(v) for v in prison_number],
         },
@@ -120,9 +124,11 @@ def comparison_frame(
             "surnames": pl.Utf8,
             "surname1": pl.Utf8,
             "surname2": pl.Utf8,
+            "surname_key": pl.Utf8,
             "dob": pl.Utf8,
             "dob_swapped": pl.Utf8,
             "dob_year": pl.Int64,
+            "dob_month_day": pl.Utf8,
             "national_id": pl.Utf8,
             "prison_number": pl.Utf8,
         },

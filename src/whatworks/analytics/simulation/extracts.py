@@ -88,6 +88,24 @@ def _strip_accents(text: str) -> str:
     )
 
 
+_PARTICLES = frozenset({"da", "das", "de", "del", "do", "dos"})
+
+
+def _name_units(names: str) -> list[str]:
+    """Names as units, a particle kept with the name it precedes ("Souza", "da Silva")."""
+    units: list[str] = []
+    pending = ""
+    for word in names.split():
+        if word.lower() in _PARTICLES:
+            pending = f"{pending}{word} "
+        else:
+            units.append(pending + word)
+            pending = ""
+    if pending:
+        units.append(pending.strip())
+    return units
+
+
 def _typo(text: str, u: np.ndarray) -> str:
     """One edit at a position inside a word (u: four uniform draws)."""
     if len(text) < 3:
@@ -114,10 +132,10 @@ def _noisy_row(
     noise: ExtractNoise,
     u: np.ndarray,
 ) -> tuple[str, str, datetime.date | None, str | None, str | None]:
-    given = first_names.split()
+    given = _name_units(first_names)
     if len(given) > 1 and u[0] < noise.drop_second_given_name:
         given = given[:1]
-    surnames = last_names.split()
+    surnames = _name_units(last_names)
     if len(surnames) > 1:
         if u[1] < noise.drop_second_surname:
             surnames = surnames[:-1]
