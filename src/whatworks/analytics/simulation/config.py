@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import math
 import types
 import typing
@@ -139,6 +140,16 @@ DEFAULT_EDUCATION_MIX: Pairs = (
     ("tertiary", 0.04),
 )
 
+# Kinds of stable accommodation arranged at release and their relative weights (the weight
+# of supported housing is multiplied by exp(z_substance) per person). Slugs as in the
+# reintegration app's AccommodationType.
+STABLE_ACCOMMODATION_TYPES = ("family", "own_tenancy", "supported")
+DEFAULT_ACCOMMODATION_STABLE_MIX: Pairs = (
+    ("family", 0.75),
+    ("own_tenancy", 0.15),
+    ("supported", 0.10),
+)
+
 _PAIR_KEYS = {
     "offence_mix_male": OFFENCE_CATEGORIES,
     "offence_mix_female": OFFENCE_CATEGORIES,
@@ -146,6 +157,7 @@ _PAIR_KEYS = {
     "needs_prevalence": NEEDS_CODES,
     "central_eight_coefficients": CENTRAL_EIGHT,
     "education_mix": EDUCATION_LEVELS[:-1],
+    "accommodation_stable_mix": STABLE_ACCOMMODATION_TYPES,
 }
 
 _PROBABILITIES = (
@@ -186,6 +198,35 @@ _PROBABILITIES = (
     "risk_band_moderate_upper_quantile",
     "risk_band_high_upper_quantile",
     "programme_min_group_fill",
+    "accommodation_shelter_share",
+    "employment_training_share",
+)
+
+# Coefficients of the reintegration model (log-odds or log hazard ratios): finite, |x| <= 10.
+_REINTEGRATION_COEFFICIENTS = (
+    "accommodation_intercept",
+    "accommodation_family_slope",
+    "accommodation_substance_slope",
+    "accommodation_risk_slope",
+    "accommodation_female_shift",
+    "accommodation_parole_shift",
+    "employment_offer_intercept",
+    "employment_offer_school_work_slope",
+    "employment_offer_risk_slope",
+    "employment_offer_programme_shift",
+    "employment_offer_open_regime_shift",
+    "employment_offer_accommodation_shift",
+    "id_ready_intercept",
+    "id_ready_risk_slope",
+    "id_ready_without_national_id_shift",
+    "bank_account_intercept",
+    "bank_account_job_shift",
+    "employment_log_hazard_ratio",
+    "training_log_hazard_ratio",
+    "housing_log_hazard_ratio",
+    "followup_missed_intercept",
+    "followup_missed_risk_slope",
+    "followup_missed_homeless_shift",
 )
 
 
@@ -366,6 +407,52 @@ class SimulationConfig:
     # Substance need (for the reported co-occurrence): latent substance_abuse level at least this.
     drug_substance_need_threshold: float = 0.6
 
+    # Post-release reintegration (docs/simulator.md, section 5d), on its own seed stream.
+    # Off: no arrangements, no contacts, and every other table exactly as without it.
+    reintegration_enabled: bool = True
+    # Stable accommodation arranged at release (family, own tenancy or supported housing),
+    # logistic in the probits of the latent family/marital and substance levels, the
+    # standardised static risk at release, sex and parole. About 70% overall.
+    accommodation_intercept: float = 1.3
+    accommodation_family_slope: float = -0.6
+    accommodation_substance_slope: float = -0.3
+    accommodation_risk_slope: float = -0.3
+    accommodation_female_shift: float = 0.3
+    accommodation_parole_shift: float = 0.5
+    accommodation_stable_mix: Pairs = DEFAULT_ACCOMMODATION_STABLE_MIX
+    # Among people without stable accommodation: a shelter or hostel (else none).
+    accommodation_shelter_share: float = 0.4
+    # A job or training offer at release, logistic in the probit of the latent school/work
+    # level, the standardised static risk, a vocational, work or education programme
+    # completed in the episode, release from a semi-open or open facility and stable
+    # accommodation. A share of the offers are training places. About 30% overall.
+    employment_offer_intercept: float = -1.3
+    employment_offer_school_work_slope: float = -0.5
+    employment_offer_risk_slope: float = -0.3
+    employment_offer_programme_shift: float = 0.8
+    employment_offer_open_regime_shift: float = 0.7
+    employment_offer_accommodation_shift: float = 0.4
+    employment_training_share: float = 0.35
+    # Identity document ready at release (logistic; people without a national ID number
+    # are shifted down) and a bank account (only with an ID; more likely with a job).
+    id_ready_intercept: float = 1.0
+    id_ready_risk_slope: float = -0.5
+    id_ready_without_national_id_shift: float = -2.0
+    bank_account_intercept: float = -0.8
+    bank_account_job_shift: float = 1.2
+    # Planted effects on the post-release hazard of offending (log hazard ratios), like the
+    # other covariates of lp: a job offer, a training offer (each against no offer) and
+    # stable accommodation (against a shelter or none). ID and bank account have none.
+    employment_log_hazard_ratio: float = -0.30
+    training_log_hazard_ratio: float = -0.10
+    housing_log_hazard_ratio: float = -0.25
+    # Follow-up contacts after release, in calendar months; missed with a probability
+    # logistic in the standardised risk and homelessness at the time.
+    followup_months: tuple[int, ...] = (1, 3, 6, 12)
+    followup_missed_intercept: float = -1.7
+    followup_missed_risk_slope: float = 0.5
+    followup_missed_homeless_shift: float = 0.8
+
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             if field.name in _PAIR_KEYS:
@@ -473,6 +560,38 @@ class SimulationConfig:
         if self.sentence_max_days < 365:
             raise ValueError("sentence_max_days must be at least 365")
         self._check_drug_tests()
+        self._check_reintegration()
+
+    def _check_reintegration(self) -> None:
+        if not isinstance(self.reintegration_enabled, bool):
+            raise ValueError(
+                f"reintegration_enabled must be true or false, got {self.reintegration_enabled!r}"
+            )
+        for name in _REINTEGRATION_COEFFICIENTS:
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (math.isfinite(value) and -10.0 <= value <= 10.0)
+            ):
+                raise ValueError(f"{name} must be a number from -10 to 10, got {value!r}")
+        weights = [value for _, value in self.accommodation_stable_mix]
+        if any(w < 0 for w in weights) or sum(weights) <= 0:
+            raise ValueError(
+                "accommodation_stable_mix: weights must be non-negative with a positive total"
+            )
+        months = self.followup_months
+        if (
+            not isinstance(months, tuple)
+            or not months
+            or any(isinstance(m, bool) or not isinstance(m, int) for m in months)
+            or any(not 1 <= m <= 60 for m in months)
+            or any(later <= earlier for earlier, later in itertools.pairwise(months))
+        ):
+            raise ValueError(
+                "followup_months must be a non-empty list of increasing whole months "
+                f"from 1 to 60, got {months!r}"
+            )
 
     def _check_drug_tests(self) -> None:
         if not isinstance(self.drug_tests_enabled, bool):
@@ -544,6 +663,8 @@ class SimulationConfig:
                 value = value.isoformat()
             elif field.name in _PAIR_KEYS:
                 value = {key: rate for key, rate in value}
+            elif isinstance(value, tuple):
+                value = list(value)
             result[field.name] = value
         return result
 
@@ -579,6 +700,10 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
         if not isinstance(value, Mapping):
             raise ValueError(f"{key} must be an object mapping names to numbers")
         return tuple((str(name), _number(f"{key}[{name!r}]", rate)) for name, rate in value.items())
+    if key == "followup_months":
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"{key} must be a list of whole months, got {value!r}")
+        return tuple(value)
     if hint is datetime.date:
         if isinstance(value, datetime.date):
             return value

@@ -18,6 +18,7 @@ import polars as pl
 from whatworks.analytics.simulation import assessments as assessment_model
 from whatworks.analytics.simulation import drugtests as drug_test_model
 from whatworks.analytics.simulation import programmes as programme_model
+from whatworks.analytics.simulation import reintegration as reintegration_model
 from whatworks.analytics.simulation.config import (
     CENTRAL_EIGHT,
     EDUCATION_LEVELS,
@@ -90,10 +91,12 @@ class SimulatedService:
     programme_attendance: pl.DataFrame
     disciplinary_faults: pl.DataFrame
     drug_tests: pl.DataFrame
+    release_arrangements: pl.DataFrame
+    followup_contacts: pl.DataFrame
     ground_truth: dict[str, Any]
 
     def tables(self) -> dict[str, pl.DataFrame]:
-        """The fourteen tables by name, in a stable order."""
+        """The sixteen tables by name, in a stable order."""
         return {
             "facilities": self.facilities,
             "persons": self.persons,
@@ -109,6 +112,8 @@ class SimulatedService:
             "programme_attendance": self.programme_attendance,
             "disciplinary_faults": self.disciplinary_faults,
             "drug_tests": self.drug_tests,
+            "release_arrangements": self.release_arrangements,
+            "followup_contacts": self.followup_contacts,
         }
 
 
@@ -211,6 +216,11 @@ class _Simulation:
         self.rng_drug_tests = np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(config.seed).spawn(10)[9])
         )
+        # The eleventh child: reintegration (arrangements at release, follow-up contacts).
+        self.rng_reintegration = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(config.seed).spawn(11)[10])
+        )
+        self.reintegration: reintegration_model.ReintegrationModel | None = None
         self.post_release_counts = {
             "releases_followed_up": 0,
             "offences_committed": 0,
@@ -282,6 +292,8 @@ class _Simulation:
         self._draw_person_records(persons)
         self.person_education = self._draw_education(persons)
         self.programme_simulation = self._programme_simulation(persons)
+        if self.config.reintegration_enabled:
+            self.reintegration = self._reintegration_model(persons)
         batch = self._first_episodes(persons)
         episodes: list[dict[str, np.ndarray]] = []
         events: list[dict[str, np.ndarray]] = []
@@ -299,7 +311,9 @@ class _Simulation:
             planned["episode_id"] = next_episode_id + np.arange(len(planned["person"]))
             planned["generation"] = np.full(len(planned["person"]), generation)
             next_episode_id += len(planned["person"])
+            completed_before = self.programme_simulation.completed_before.copy()
             planned["programme_log_hazard"] = self._programmes(planned, generation)
+            self._note_completions(planned, completed_before)
             episodes.append(planned)
             releases = self._releases_followed_up(planned)
             if generation == 0:
@@ -494,6 +508,38 @@ class _Simulation:
                 "slot_facility": slot_facility,
             }
         )
+
+    def _reintegration_model(
+        self, persons: dict[str, np.ndarray]
+    ) -> reintegration_model.ReintegrationModel:
+        n = self.config.persons
+        lp_first = self._lp_static(
+            np.arange(n), persons["age_first"], persons["prior_before_extract"]
+        )
+        needs = self.person_needs_codes
+        return reintegration_model.ReintegrationModel(
+            self.config,
+            self.rng_reintegration,
+            latent=persons["latent"],
+            levels=persons["levels"],
+            female=persons["female"],
+            mental_health=np.array(
+                [codes is not None and "mental_health" in codes.split(";") for codes in needs]
+            ),
+            risk_centre=float(lp_first.mean()),
+            risk_spread=float(lp_first.std()),
+        )
+
+    def _note_completions(self, planned: dict[str, np.ndarray], before: np.ndarray) -> None:
+        """Per episode: completed a vocational/work/education or a substance-use programme."""
+        simulation = self.programme_simulation
+        person = planned["person"]
+        new = simulation.completed_before[person] & ~before[person]
+        kinds = np.array([p.programme_type for p in simulation.catalogue])
+        employment = np.isin(kinds, reintegration_model.EMPLOYMENT_PROGRAMME_TYPES)
+        treatment = np.isin(kinds, reintegration_model.TREATMENT_PROGRAMME_TYPES)
+        planned["employment_programme"] = new[:, employment].any(axis=1)
+        planned["treatment_programme"] = new[:, treatment].any(axis=1)
 
     # -- custody -------------------------------------------------------------------------
 
@@ -767,6 +813,20 @@ class _Simulation:
         if config.programmes_enabled:
             # The planted effects of the programmes completed during the episode.
             lp = lp + planned["programme_log_hazard"][chosen]
+        if self.reintegration is not None:
+            # The planted effects of a job or training offer and of stable accommodation.
+            lp = lp + self.reintegration.draw_arrangements(
+                reintegration_model.ReleaseInputs(
+                    episode_id=planned["episode_id"][chosen],
+                    person=person,
+                    release_day=release_day,
+                    static_lp=self._lp_static(person, age, planned["prior"][chosen]),
+                    parole=parole,
+                    lighter_regime=lighter_regime,
+                    employment_programme=planned["employment_programme"][chosen],
+                    treatment_programme=planned["treatment_programme"][chosen],
+                )
+            )
         return {
             "person": person,
             "release_day": release_day,
@@ -958,6 +1018,8 @@ class _Simulation:
         back_by_recall = back_in & (first_recall < first_custodial)
         stop_day = np.minimum(back_day, gone_day)
         visible_until = np.minimum(gone_day, extract + 1)  # events strictly before this day
+        if self.reintegration is not None:
+            self.reintegration.set_community_end(stop_day)
 
         # Events. Offences committed while free set off their whole chain, even when a
         # later step falls after a return to custody (pending cases continue).
@@ -1110,6 +1172,18 @@ class _Simulation:
             )
         else:
             tables["drug_tests"] = drug_test_model.empty_table()
+        if self.reintegration is not None:
+            tables.update(
+                self.reintegration.tables(
+                    prison_number=prison_number,
+                    episode_key=episode_key,
+                    has_national_id=self._has_national_id(persons_table, order),
+                    outcome_events=events_table,
+                    extract_day=self.extract_day,
+                )
+            )
+        else:
+            tables.update(reintegration_model.empty_tables())
         realised = {
             facility_type: reconviction_rate_3y(
                 episodes_table,
@@ -1141,12 +1215,34 @@ class _Simulation:
                 for name, value in zip(CENTRAL_EIGHT, self.central_eight_coefficients, strict=True)
             }
         )
+        linear_predictor = (
+            "lp = person_truth.linear_predictor"
+            " + age_per_year_from_reference * (age at release - age_reference_years)"
+            " + log1p_prior_custodial_episodes * log(1 + custodial episodes before the"
+            " one released from) + semi_open_or_open_release * [released from semi_open"
+            " or open] + parole_release * [parole]"
+        )
+        if config.reintegration_enabled:
+            coefficients.update(
+                {
+                    "job_offer_at_release": config.employment_log_hazard_ratio,
+                    "training_offer_at_release": config.training_log_hazard_ratio,
+                    "stable_accommodation_at_release": config.housing_log_hazard_ratio,
+                }
+            )
+            linear_predictor += (
+                " + job_offer_at_release * [job offer] + training_offer_at_release *"
+                " [training offer] + stable_accommodation_at_release * [stable accommodation]"
+                " (release_arrangements)"
+            )
         ground_truth = {
             "generator": "whatworks.analytics.simulation",
             # 2: assessments added (the other tables as in 1); 3: education, motivation,
             # programmes and disciplinary faults (the tables of 2 unchanged when
-            # programmes_enabled is false).
-            "model_version": 3,
+            # programmes_enabled is false); 4: reintegration (arrangements at release with
+            # planted effects, follow-up contacts; the tables of 3 unchanged when
+            # reintegration_enabled is false).
+            "model_version": 4,
             "seed": config.seed,
             "config": config.to_dict(),
             "window": {
@@ -1163,13 +1259,7 @@ class _Simulation:
                 ),
                 "weibull_shape": config.weibull_shape,
                 "baseline_hazard_scale": self.hazard_scale,
-                "linear_predictor": (
-                    "lp = person_truth.linear_predictor"
-                    " + age_per_year_from_reference * (age at release - age_reference_years)"
-                    " + log1p_prior_custodial_episodes * log(1 + custodial episodes before the"
-                    " one released from) + semi_open_or_open_release * [released from semi_open"
-                    " or open] + parole_release * [parole]"
-                ),
+                "linear_predictor": linear_predictor,
                 "person_truth_linear_predictor": (
                     "female * [sex is female] + sum of central_eight coefficient * (level - 0.5)"
                 ),
@@ -1216,8 +1306,27 @@ class _Simulation:
             "drug_tests": drug_test_model.ground_truth(
                 config, tables["drug_tests"], persons_table, truth, assessments
             ),
+            "reintegration": reintegration_model.ground_truth(
+                config,
+                tables["release_arrangements"],
+                tables["followup_contacts"],
+                release_reconvicted_3y(
+                    episodes_table,
+                    events_table,
+                    facilities,
+                    extract_date=config.extract_date,
+                    facility_types=("closed", "semi_open", "open"),
+                ),
+            ),
         }
         return SimulatedService(config=config, ground_truth=ground_truth, **tables)
+
+    @staticmethod
+    def _has_national_id(persons_table: pl.DataFrame, order: np.ndarray) -> np.ndarray:
+        """Per person index (not table row): whether the person has a national ID number."""
+        has_id = np.zeros(len(order), dtype=bool)
+        has_id[order] = persons_table["national_id"].is_not_null().to_numpy()
+        return has_id
 
     def _assessments_table(
         self,

@@ -23,11 +23,13 @@ TABLES = (
     "programme_attendance",
     "disciplinary_faults",
     "drug_tests",
+    "release_arrangements",
+    "followup_contacts",
 )
 
 
 def write_extract(service: SimulatedService, out_dir: str | Path) -> list[Path]:
-    """Write ``<table>.csv`` and ``<table>.parquet`` for the 14 tables and ``ground_truth.json``.
+    """Write ``<table>.csv`` and ``<table>.parquet`` for the 16 tables and ``ground_truth.json``.
 
     CSV files are UTF-8 with a header row, ISO dates, and empty fields for nulls. The
     directory is created if needed and existing files are overwritten. Returns the paths

@@ -185,6 +185,29 @@ EXPECTED_COLUMNS = {
         "benzodiazepines": pl.String,
         "alcohol": pl.String,
     },
+    "release_arrangements": {
+        "episode_key": pl.String,
+        "prison_number": pl.String,
+        "release_date": pl.Date,
+        "accommodation_type": pl.String,
+        "accommodation_stable": pl.Boolean,
+        "employment_offer": pl.String,
+        "id_document_ready": pl.Boolean,
+        "bank_account": pl.Boolean,
+    },
+    "followup_contacts": {
+        "episode_key": pl.String,
+        "prison_number": pl.String,
+        "month": pl.Int64,
+        "due_date": pl.Date,
+        "status": pl.String,
+        "contact_date": pl.Date,
+        "housing_status": pl.String,
+        "employment_status": pl.String,
+        "substance_use": pl.String,
+        "treatment_continuity": pl.String,
+        "justice_contact": pl.Boolean,
+    },
 }
 
 SPANISH_NAME_NATIONALITIES = ("CL", "PE", "BO", "CO", "VE", "PY")
@@ -728,7 +751,7 @@ def test_cli_writes_every_table_and_a_summary(tmp_path, capsys):
     tables = ["custody_episodes", "facilities", "movements", "outcome_events", "person_truth"]
     tables += ["persons", "assessments", "programmes", "programme_groups", "programme_sessions"]
     tables += ["programme_referrals", "programme_attendance", "disciplinary_faults"]
-    tables += ["drug_tests"]
+    tables += ["drug_tests", "release_arrangements", "followup_contacts"]
     expected = sorted([f"{t}.csv" for t in tables] + [f"{t}.parquet" for t in tables])
     extracts = ["extract_police.csv", "extract_court.csv", "extract_links.csv"]
     assert names == sorted([*expected, "ground_truth.json", *extracts])

@@ -313,7 +313,13 @@ ADDED_COLUMNS = {
 @pytest.mark.parametrize(("persons", "seed", "country"), list(MODEL_VERSION_2_HASHES))
 def test_programmes_disabled_reproduces_the_previous_model_exactly(persons, seed, country):
     service = simulate(
-        SimulationConfig(persons=persons, seed=seed, country=country, programmes_enabled=False)
+        SimulationConfig(
+            persons=persons,
+            seed=seed,
+            country=country,
+            programmes_enabled=False,
+            reintegration_enabled=False,
+        )
     )
     for name, expected in MODEL_VERSION_2_HASHES[(persons, seed, country)].items():
         frame = service.tables()[name].drop(ADDED_COLUMNS.get(name, []))
