@@ -5,7 +5,7 @@ links each extract with whatworks.analytics.linkage.link_records and scores the 
 against the true links. Product targets: automatic-link precision >= 0.98, recall >= 0.90.
 
     uv run python benchmarks/linkage.py [--persons 5000] [--seed 1] [--country CL] [--json]
-    uv run python benchmarks/linkage.py --persons 100000 --scale-only   # timing at scale
+    uv run python benchmarks/linkage.py --persons 100000 --rows 5000   # scale: first 5,000 rows
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def records_frame(extract: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def run(persons_count: int, seed: int, country: str) -> dict:
+def run(persons_count: int, seed: int, country: str, rows: int | None = None) -> dict:
     started = time.perf_counter()
     service = simulate(SimulationConfig(persons=persons_count, seed=seed, country=country))
     extracts = noisy_extracts(service.persons, service.outcome_events, seed=seed)
@@ -61,11 +61,14 @@ def run(persons_count: int, seed: int, country: str) -> dict:
     }
     for source in ("police", "court"):
         extract = extracts[f"extract_{source}"]
+        if rows is not None:
+            extract = extract.head(rows)
         truth = {
             int(row): key
             for row, key in links.filter(pl.col("source") == source)
             .select("row", "prison_number")
             .iter_rows()
+            if row < extract.height
         }
         began = time.perf_counter()
         decisions = link_records(records_frame(extract), persons, seed=seed)
@@ -90,9 +93,10 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--country", default="CL")
+    parser.add_argument("--rows", type=int, default=None, help="link only the first N rows")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     options = parser.parse_args()
-    result = run(options.persons, options.seed, options.country)
+    result = run(options.persons, options.seed, options.country, options.rows)
     if options.json:
         print(json.dumps(result, indent=2))
         return
