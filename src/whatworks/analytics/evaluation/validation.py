@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 
 from whatworks.analytics.evaluation.result import EvaluationSpec
+from whatworks.analytics.simulation.reintegration import release_log_hazard
 from whatworks.analytics.treatment.common import EDUCATION_LEVELS, LITERACY_LEVELS
 
 Treatment = Literal["completion", "participation"]
@@ -155,8 +156,9 @@ def release_cohort(
     after release, before the person's next admission); and truth columns that an analysis
     must not use as covariates except in the oracle set: ``true_risk`` (static log relative
     hazard at release, without programme terms), ``true_lp`` (the release's linear
-    predictor, with the planted programme effects), ``true_completed`` (completion of
-    ``programme_code``, whatever ``treatment`` is) and ``episode_number``.
+    predictor, with the planted programme and release-arrangement effects),
+    ``true_completed`` (completion of ``programme_code``, whatever ``treatment`` is) and
+    ``episode_number``.
     """
     if treatment not in ("completion", "participation"):
         raise ValueError(f"treatment must be completion or participation, got {treatment!r}")
@@ -267,6 +269,13 @@ def release_cohort(
             else pl.col("episode_key").is_in(started_keys.implode()).cast(pl.Int8)
         ),
     ).drop(target)
+    # Arrangements at release (job, stable accommodation) are planted hazard terms too.
+    reintegration_terms = release_log_hazard(service.release_arrangements, truth)
+    releases = (
+        releases.join(reintegration_terms, on="episode_key", how="left")
+        .with_columns(true_lp=pl.col("true_lp") + pl.col("reintegration_log_hazard").fill_null(0.0))
+        .drop("reintegration_log_hazard")
+    )
 
     # Episodes that spent time at a facility running the programme.
     running = (
