@@ -273,9 +273,16 @@ def link_records(
     """
     _require(records, RECORD_COLUMNS, "records")
     _require(persons, PERSON_COLUMNS, "persons")
-    rows = [int(v) for v in records.get_column("row").to_list()]
+    row_values = records.get_column("row").to_list()
+    if any(v is None for v in row_values):
+        raise LinkageInputError("records.row must not be null")
+    rows = [int(v) for v in row_values]
     if records.height == 0:
         return []
+    # A person listed twice is one person: keep the first row of each person_key.
+    persons = persons.drop_nulls("person_key").unique(
+        subset="person_key", keep="first", maintain_order=True
+    )
     if persons.height == 0:
         return [LinkDecision(r, None, "unmatched", None, "none", ()) for r in rows]
     left, right = _prepare(records, persons)

@@ -81,6 +81,19 @@ def _swap_day_month(iso: str | None) -> str | None:
     return f"{year}-{day}-{month}"
 
 
+def _as_dates(values: pl.Series) -> pl.Series:
+    """Dates from a Date, Datetime, ISO text or all-null column; unparseable text is null."""
+    if values.dtype == pl.Date:
+        return values
+    if values.dtype == pl.Null:
+        return values.cast(pl.Date)
+    if isinstance(values.dtype, pl.Datetime):
+        return values.dt.date()
+    if values.dtype == pl.Utf8:
+        return values.str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+    return pl.Series(values.name, [None] * len(values), dtype=pl.Date)
+
+
 def comparison_frame(
     unique_id: list[str],
     given_names: list[str | None],
@@ -100,7 +113,7 @@ def comparison_frame(
     """
     given = [normalise_name(v) for v in given_names]
     tokens = [surname_tokens(v or "") for v in surnames]
-    dob_text = date_of_birth.cast(pl.Date, strict=False).dt.strftime("%Y-%m-%d").to_list()
+    dob_text = _as_dates(date_of_birth).dt.strftime("%Y-%m-%d").to_list()
     frame = pl.DataFrame(
         {
             "unique_id": unique_id,

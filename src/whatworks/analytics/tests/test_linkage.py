@@ -515,3 +515,22 @@ def test_simulated_extracts_meet_the_product_targets(country):
         decoys = sum(1 for v in truth.values() if v is None)
         assert decoys > 50
         assert quality.decoys_linked <= 0.01 * decoys, (source, quality)
+
+
+def test_text_dates_duplicate_persons_and_null_rows():
+    persons = pl.DataFrame(
+        {
+            "person_key": ["A", "A", "B"],
+            "first_names": ["José", "José", "Ana"],
+            "last_names": ["Muñoz", "Muñoz", "Soto"],
+            "date_of_birth": ["1984-03-11", "1984-03-11", "not a date"],
+            "national_id": [None, None, None],
+            "prison_number": [None, None, None],
+        }
+    )
+    records = _records([(0, "Jose", "Munoz", D(1984, 3, 11), None, None)])
+    (decision,) = link_records(records, persons)
+    assert (decision.person_key, decision.status) == ("A", "linked")
+    assert [c.person_key for c in decision.candidates] == ["A"]
+    with pytest.raises(LinkageInputError, match="row"):
+        link_records(records.with_columns(pl.lit(None, dtype=pl.Int64).alias("row")), persons)
