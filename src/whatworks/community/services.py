@@ -7,6 +7,7 @@ is the system (imports, commands, the demo).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -425,6 +426,34 @@ def followup_schedule_create(*, actor, episode: CustodyEpisode) -> list[FollowUp
             },
         )
     return created
+
+
+@dataclasses.dataclass(frozen=True)
+class BackfillResult:
+    checked: int
+    releases_scheduled: int
+    contacts_created: int
+
+
+def followup_schedules_backfill(
+    *, actor, since: datetime.date, until: datetime.date
+) -> BackfillResult:
+    """Create the missing follow-up schedules of every release between ``since`` and
+    ``until`` (releases recorded before the community app, or loaded by an import that sends
+    no release signal). Idempotent: a second run creates nothing."""
+    episodes = (
+        CustodyEpisode.objects.filter(release_date__gte=since, release_date__lte=until)
+        .exclude(release_type__in=NO_FOLLOWUP_RELEASE_TYPES)
+        .order_by("release_date", "id")
+    )
+    checked = scheduled = created = 0
+    for episode in episodes:
+        checked += 1
+        contacts = followup_schedule_create(actor=actor, episode=episode)
+        if contacts:
+            scheduled += 1
+            created += len(contacts)
+    return BackfillResult(checked, scheduled, created)
 
 
 CONTACT_FIELDS = ["status", "contact_date", "contact_mode", *OUTCOME_FIELDS, "notes"]

@@ -19,6 +19,8 @@ from whatworks.assessments.imports import assessments_load
 from whatworks.assessments.models import Assessment, AssessmentStatus, InstrumentVersion
 from whatworks.assessments.services import assessment_override
 from whatworks.audit.services import audit_record
+from whatworks.community.imports import followups_load
+from whatworks.community.services import followup_schedules_backfill
 from whatworks.demo.models import DemoRun
 from whatworks.drugtests.imports import drugtests_load
 from whatworks.records.choices import FacilityType
@@ -203,6 +205,11 @@ def demo_create(*, persons: int, seed: int, extract_date: datetime.date) -> Demo
     _demo_plans(seed=seed)
     # Open the release preparations that are due, as the daily job would.
     preparations_start_due(on=extract_date, actor_label="demo")
+    # Follow-up: what the simulated contacts found, then the contacts still to come.
+    followups_load(table=service.followup_contacts, actor_label="demo")
+    followup_schedules_backfill(
+        actor=None, since=extract_date - datetime.timedelta(days=400), until=extract_date
+    )
     return DemoRun.objects.create(
         persons=persons,
         seed=seed,

@@ -13,8 +13,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from whatworks.community.conf import add_months
-from whatworks.community.services import NO_FOLLOWUP_RELEASE_TYPES, followup_schedule_create
-from whatworks.records.models import CustodyEpisode
+from whatworks.community.services import followup_schedules_backfill
 from whatworks.service_helpers import today
 
 
@@ -42,18 +41,9 @@ class Command(BaseCommand):
                     f"--today {options['today']!r}: write the date as YYYY-MM-DD"
                 ) from None
         since = add_months(day, -months_back)
-        episodes = (
-            CustodyEpisode.objects.filter(release_date__gte=since, release_date__lte=day)
-            .exclude(release_type__in=NO_FOLLOWUP_RELEASE_TYPES)
-            .order_by("release_date", "id")
-        )
-        touched = created = 0
-        for episode in episodes:
-            contacts = followup_schedule_create(actor=None, episode=episode)
-            if contacts:
-                touched += 1
-                created += len(contacts)
+        result = followup_schedules_backfill(actor=None, since=since, until=day)
         self.stdout.write(
-            f"{created} follow-up contacts created for {touched} releases "
-            f"(releases since {since.isoformat()} checked: {episodes.count()})."
+            f"{result.contacts_created} follow-up contacts created for "
+            f"{result.releases_scheduled} releases "
+            f"(releases since {since.isoformat()} checked: {result.checked})."
         )
