@@ -28,16 +28,7 @@ from whatworks.community.models import (
     ProviderReferral,
 )
 from whatworks.service_helpers import today
-from whatworks.web.pages import add_service_errors, forbidden, person_or_404
-
-
-def _posted(request: HttpRequest):
-    return request.POST if request.method == "POST" else None
-
-
-def _status(form) -> int:
-    return 400 if form is not None and form.errors else 200
-
+from whatworks.web.pages import add_service_errors, forbidden, form_status, person_or_404, posted
 
 # --- providers ---------------------------------------------------------------------------
 
@@ -85,7 +76,7 @@ def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
 
 def _provider_form_page(request, form, title, provider=None) -> HttpResponse:
     context = {"form": form, "title": title, "provider": provider}
-    return render(request, "community/provider_form.html", context, status=_status(form))
+    return render(request, "community/provider_form.html", context, status=form_status(form))
 
 
 @login_required
@@ -93,7 +84,7 @@ def _provider_form_page(request, form, title, provider=None) -> HttpResponse:
 def provider_new(request: HttpRequest) -> HttpResponse:
     if not access.can_manage_providers(request.user):
         return forbidden(request, _("Only administrators and facility managers add providers."))
-    form = ProviderForm(_posted(request))
+    form = ProviderForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             provider = services.provider_create(actor=request.user, data=form.cleaned_data)
@@ -126,7 +117,7 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
         )
     }
     initial["coverage_regions"] = "\n".join(provider.coverage_regions)
-    form = ProviderForm(_posted(request), initial=initial)
+    form = ProviderForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.provider_update(actor=request.user, provider=provider, data=form.cleaned_data)
@@ -184,7 +175,7 @@ def person_community(request: HttpRequest, person_id: int) -> HttpResponse:
 
 def _person_form_page(request, person, form, title) -> HttpResponse:
     context = {"person": person, "form": form, "title": title}
-    return render(request, "community/form.html", context, status=_status(form))
+    return render(request, "community/form.html", context, status=form_status(form))
 
 
 @login_required
@@ -197,7 +188,7 @@ def referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
     initial = {"referred_on": today(), "status": "proposed"}
     if request.GET.get("provider"):
         initial["provider"] = request.GET["provider"]
-    form = ProviderReferralForm(_posted(request), initial=initial, providers=providers)
+    form = ProviderReferralForm(posted(request), initial=initial, providers=providers)
     if request.method == "POST" and form.is_valid():
         try:
             services.provider_referral_create(
@@ -223,7 +214,7 @@ def referral_transition(request: HttpRequest, referral_id: int) -> HttpResponse:
         messages.error(request, _("This referral has ended; its status no longer changes."))
         return redirect("person-community", referral.person_id)
     form = ProviderReferralTransitionForm(
-        _posted(request), initial={"effective_date": today()}, next_statuses=next_statuses
+        posted(request), initial={"effective_date": today()}, next_statuses=next_statuses
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -263,7 +254,7 @@ def followup_record(request: HttpRequest, contact_id: int) -> HttpResponse:
         contact.status if contact.status != FollowUpStatus.SCHEDULED else FollowUpStatus.DONE
     )
     initial["contact_date"] = contact.contact_date or min(today(), contact.due_date)
-    form = FollowUpContactForm(_posted(request), initial=initial)
+    form = FollowUpContactForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.followup_contact_record(

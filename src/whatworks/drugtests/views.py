@@ -28,15 +28,7 @@ from whatworks.drugtests.forms import (
 from whatworks.drugtests.models import DrugTest, SelectionList
 from whatworks.records.access import persons_visible_to
 from whatworks.records.models import Facility, Person
-from whatworks.web.pages import add_service_errors, forbidden, person_or_404
-
-
-def _posted(request: HttpRequest):
-    return request.POST if request.method == "POST" else None
-
-
-def _status(form) -> int:
-    return 400 if form is not None and form.errors else 200
+from whatworks.web.pages import add_service_errors, forbidden, form_status, person_or_404, posted
 
 
 @login_required
@@ -61,7 +53,7 @@ def test_new(request: HttpRequest, person_id: int) -> HttpResponse:
     person = person_or_404(request.user, person_id)
     if not access.can_record_tests(request.user):
         return forbidden(request, _("Only health staff record drug tests."))
-    form = DrugTestForm(_posted(request), initial={"test_date": timezone.localdate()})
+    form = DrugTestForm(posted(request), initial={"test_date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             services.drug_test_record(
@@ -76,7 +68,7 @@ def test_new(request: HttpRequest, person_id: int) -> HttpResponse:
             messages.success(request, _("The test is recorded."))
             return redirect("drugtest-person", person.pk)
     context = {"person": person, "form": form, "title": _("Record a drug test")}
-    return render(request, "drugtests/test_form.html", context, status=_status(form))
+    return render(request, "drugtests/test_form.html", context, status=form_status(form))
 
 
 @login_required
@@ -95,7 +87,7 @@ def test_correct(request: HttpRequest, test_id: int) -> HttpResponse:
         **{f"result_{key}": value for key, value in test.results.items()},
         **{f"confirm_{key}": value for key, value in test.confirmatory_results.items()},
     }
-    form = DrugTestCorrectionForm(_posted(request), initial=initial)
+    form = DrugTestCorrectionForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.drug_test_correct(
@@ -111,7 +103,7 @@ def test_correct(request: HttpRequest, test_id: int) -> HttpResponse:
             messages.success(request, _("The test is corrected; the first record is kept."))
             return redirect("drugtest-person", test.person_id)
     context = {"person": test.person, "form": form, "title": _("Correct a drug test")}
-    return render(request, "drugtests/test_form.html", context, status=_status(form))
+    return render(request, "drugtests/test_form.html", context, status=form_status(form))
 
 
 # --- selection lists -------------------------------------------------------------------------
@@ -140,7 +132,7 @@ def selection_index(request: HttpRequest) -> HttpResponse:
         request,
         "drugtests/selection_index.html",
         {"form": form, "lists": lists},
-        status=_status(form),
+        status=form_status(form),
     )
 
 

@@ -22,15 +22,7 @@ from whatworks.health.forms import (
     RelapseReviewForm,
 )
 from whatworks.health.models import Diagnosis, HealthReferral, RelapsePlan, RelapsePlanStatus
-from whatworks.web.pages import add_service_errors, forbidden, person_or_404
-
-
-def _posted(request: HttpRequest):
-    return request.POST if request.method == "POST" else None
-
-
-def _status(form) -> int:
-    return 400 if form is not None and form.errors else 200
+from whatworks.web.pages import add_service_errors, forbidden, form_status, person_or_404, posted
 
 
 def _plan_or_404(user, plan_id: int, *, edit: bool = False) -> RelapsePlan:
@@ -81,7 +73,7 @@ def diagnosis_new(request: HttpRequest, person_id: int) -> HttpResponse:
     person = person_or_404(request.user, person_id)
     if not access.can_record_health(request.user):
         return forbidden(request, _("Your role does not record diagnoses."))
-    form = DiagnosisForm(_posted(request), initial={"recorded_on": timezone.localdate()})
+    form = DiagnosisForm(posted(request), initial={"recorded_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             services.diagnosis_record(actor=request.user, person=person, data=form.cleaned_data)
@@ -91,7 +83,7 @@ def diagnosis_new(request: HttpRequest, person_id: int) -> HttpResponse:
             messages.success(request, _("The diagnosis is recorded."))
             return redirect("person-health", person.pk)
     context = {"person": person, "form": form, "title": _("Record a diagnosis")}
-    return render(request, "health/form.html", context, status=_status(form))
+    return render(request, "health/form.html", context, status=form_status(form))
 
 
 @login_required
@@ -105,7 +97,7 @@ def diagnosis_correct(request: HttpRequest, diagnosis_id: int) -> HttpResponse:
         field: getattr(diagnosis, field)
         for field in ("recorded_on", "category", "mental_disorder_type", "code", "status", "notes")
     }
-    form = DiagnosisForm(_posted(request), initial=initial)
+    form = DiagnosisForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.diagnosis_correct(
@@ -117,7 +109,7 @@ def diagnosis_correct(request: HttpRequest, diagnosis_id: int) -> HttpResponse:
             messages.success(request, _("The correction is recorded."))
             return redirect("person-health", diagnosis.person_id)
     context = {"person": diagnosis.person, "form": form, "title": _("Correct a diagnosis")}
-    return render(request, "health/form.html", context, status=_status(form))
+    return render(request, "health/form.html", context, status=form_status(form))
 
 
 @login_required
@@ -126,7 +118,7 @@ def health_referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
     person = person_or_404(request.user, person_id)
     if not access.can_record_health(request.user):
         return forbidden(request, _("Your role does not record health referrals."))
-    form = HealthReferralForm(_posted(request), initial={"requested_on": timezone.localdate()})
+    form = HealthReferralForm(posted(request), initial={"requested_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             services.health_referral_create(
@@ -138,7 +130,7 @@ def health_referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
             messages.success(request, _("The health referral is recorded."))
             return redirect("person-health", person.pk)
     context = {"person": person, "form": form, "title": _("Refer to a health service")}
-    return render(request, "health/form.html", context, status=_status(form))
+    return render(request, "health/form.html", context, status=form_status(form))
 
 
 @login_required
@@ -149,7 +141,7 @@ def health_referral_update(request: HttpRequest, referral_id: int) -> HttpRespon
     except HealthReferral.DoesNotExist as error:
         raise Http404 from error
     form = HealthReferralUpdateForm(
-        _posted(request), initial={"status": referral.status, "notes": referral.notes}
+        posted(request), initial={"status": referral.status, "notes": referral.notes}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -162,7 +154,7 @@ def health_referral_update(request: HttpRequest, referral_id: int) -> HttpRespon
             messages.success(request, _("The health referral is updated."))
             return redirect("person-health", referral.person_id)
     context = {"person": referral.person, "form": form, "title": _("Update a health referral")}
-    return render(request, "health/form.html", context, status=_status(form))
+    return render(request, "health/form.html", context, status=form_status(form))
 
 
 @login_required
@@ -175,7 +167,7 @@ def relapse_plan_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     current = next((p for p in plans if p.is_draft), None) or next(
         (p for p in plans if p.status == RelapsePlanStatus.ACTIVE), None
     )
-    form = RelapsePlanForm(_posted(request), initial=RelapsePlanForm.initial_for(current))
+    form = RelapsePlanForm(posted(request), initial=RelapsePlanForm.initial_for(current))
     if request.method == "POST" and form.is_valid():
         try:
             services.relapse_plan_save(actor=request.user, person=person, data=form.service_data())
@@ -185,7 +177,7 @@ def relapse_plan_edit(request: HttpRequest, person_id: int) -> HttpResponse:
             messages.success(request, _("The draft relapse prevention plan is saved."))
             return redirect("person-health", person.pk)
     context = {"person": person, "form": form, "title": _("Relapse prevention plan")}
-    return render(request, "health/form.html", context, status=_status(form))
+    return render(request, "health/form.html", context, status=form_status(form))
 
 
 @login_required
@@ -207,7 +199,7 @@ def relapse_plan_activate(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def relapse_plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(request.user, plan_id, edit=True)
-    form = RelapseReviewForm(_posted(request), initial={"reviewed_on": timezone.localdate()})
+    form = RelapseReviewForm(posted(request), initial={"reviewed_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             services.relapse_plan_review(actor=request.user, plan=plan, **form.cleaned_data)
@@ -217,7 +209,7 @@ def relapse_plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
             messages.success(request, _("The review is recorded."))
             return redirect("person-health", plan.person_id)
     context = {"person": plan.person, "form": form, "title": _("Review the relapse plan")}
-    return render(request, "health/form.html", context, status=_status(form))
+    return render(request, "health/form.html", context, status=form_status(form))
 
 
 @login_required

@@ -33,15 +33,7 @@ from whatworks.reintegration.models import (
     PathwayTask,
 )
 from whatworks.reintegration.pdf import summary_pdf
-from whatworks.web.pages import forbidden, form_to_service, person_or_404
-
-
-def _posted(request: HttpRequest):
-    return request.POST if request.method == "POST" else None
-
-
-def _status(form) -> int:
-    return 400 if form is not None and form.errors else 200
+from whatworks.web.pages import forbidden, form_status, form_to_service, person_or_404, posted
 
 
 def _visible_person(request: HttpRequest, person_id: int) -> Person:
@@ -111,7 +103,7 @@ def pathway_edit(request: HttpRequest, person_id: int, pathway: str) -> HttpResp
             (p.needs for p in prepared.preparation.pathways.all() if p.pathway == pathway), []
         )
     form = PathwayForm(
-        _posted(request),
+        posted(request),
         pathway=pathway,
         current_needs=current,
         initial={"status": row.status, "needs": current, "notes": row.notes},
@@ -129,7 +121,7 @@ def pathway_edit(request: HttpRequest, person_id: int, pathway: str) -> HttpResp
     if form_to_service(request, form, save, success=_("The pathway is saved.")):
         return redirect("person-reintegration", person.pk)
     title = _("Pathway: %(pathway)s") % {"pathway": Pathway(pathway).label}
-    return _form_page(request, person, form, title, _status(form))
+    return _form_page(request, person, form, title, form_status(form))
 
 
 @login_required
@@ -140,7 +132,7 @@ def task_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if not pathways:
         return forbidden(request, _("Your role cannot add tasks."))
     initial = {"pathway": request.GET.get("pathway"), "owner": request.user.pk}
-    form = TaskForm(_posted(request), person=person, pathways=pathways, initial=initial)
+    form = TaskForm(posted(request), person=person, pathways=pathways, initial=initial)
 
     def save(_data):
         with transaction.atomic():
@@ -153,7 +145,7 @@ def task_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
     if form_to_service(request, form, save, success=_("The task is added.")):
         return redirect("person-reintegration", person.pk)
-    return _form_page(request, person, form, _("Add a task"), _status(form))
+    return _form_page(request, person, form, _("Add a task"), form_status(form))
 
 
 @login_required
@@ -166,7 +158,7 @@ def task_status(request: HttpRequest, task_id: int) -> HttpResponse:
     except PermissionError:
         return forbidden(request, _("Your role cannot change this task."))
     person = task.preparation.person
-    form = TaskStatusForm(_posted(request), initial={"completed_on": timezone.localdate()})
+    form = TaskStatusForm(posted(request), initial={"completed_on": timezone.localdate()})
 
     def save(data):
         services.task_set_status(
@@ -179,7 +171,7 @@ def task_status(request: HttpRequest, task_id: int) -> HttpResponse:
     if form_to_service(request, form, save, success=_("The task is updated.")):
         return redirect("person-reintegration", person.pk)
     title = _("Task: %(task)s") % {"task": task.description}
-    return _form_page(request, person, form, title, _status(form))
+    return _form_page(request, person, form, title, form_status(form))
 
 
 @login_required
@@ -190,7 +182,7 @@ def arrangement_new(request: HttpRequest, person_id: int, kind: str) -> HttpResp
         raise Http404
     if not access.can_edit_arrangement(request.user, kind):
         return forbidden(request, _("Your role cannot make this arrangement."))
-    form = ArrangementForm(_posted(request), kind=kind)
+    form = ArrangementForm(posted(request), kind=kind)
 
     def save(data):
         with transaction.atomic():
@@ -204,7 +196,7 @@ def arrangement_new(request: HttpRequest, person_id: int, kind: str) -> HttpResp
     if form_to_service(request, form, save, success=_("The arrangement is recorded.")):
         return redirect("person-reintegration", person.pk)
     title = _("Arrangement: %(kind)s") % {"kind": ArrangementKind(kind).label}
-    return _form_page(request, person, form, title, _status(form))
+    return _form_page(request, person, form, title, form_status(form))
 
 
 @login_required
@@ -218,7 +210,7 @@ def arrangement_edit(request: HttpRequest, arrangement_id: int) -> HttpResponse:
         return forbidden(request, _("Your role cannot change this arrangement."))
     person = arrangement.preparation.person
     initial = {name: getattr(arrangement, name) for name in services.ARRANGEMENT_FIELDS}
-    form = ArrangementForm(_posted(request), kind=arrangement.kind, initial=initial)
+    form = ArrangementForm(posted(request), kind=arrangement.kind, initial=initial)
 
     def save(data):
         services.arrangement_update(actor=request.user, arrangement=arrangement, data=data)
@@ -226,7 +218,7 @@ def arrangement_edit(request: HttpRequest, arrangement_id: int) -> HttpResponse:
     if form_to_service(request, form, save, success=_("The arrangement is updated.")):
         return redirect("person-reintegration", person.pk)
     title = _("Arrangement: %(kind)s") % {"kind": ArrangementKind(arrangement.kind).label}
-    return _form_page(request, person, form, title, _status(form))
+    return _form_page(request, person, form, title, form_status(form))
 
 
 def _summary_options(request: HttpRequest, person: Person) -> tuple[str, str]:
@@ -277,7 +269,7 @@ def handover_new(request: HttpRequest, person_id: int) -> HttpResponse:
         "handed_over_on": timezone.localdate(),
         "recipient": request.GET.get("for") or HandoverRecipient.PROBATION,
     }
-    form = HandoverForm(_posted(request), initial=initial)
+    form = HandoverForm(posted(request), initial=initial)
     created: list[Handover] = []
 
     def save(data):
@@ -302,7 +294,7 @@ def handover_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
     if form_to_service(request, form, save, success=_("The handover is recorded.")):
         return redirect("handover-detail", created[0].pk)
-    return _form_page(request, person, form, _("Record a handover"), _status(form))
+    return _form_page(request, person, form, _("Record a handover"), form_status(form))
 
 
 def _handover_or_404(request: HttpRequest, handover_id: int) -> Handover:

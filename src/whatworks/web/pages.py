@@ -15,6 +15,16 @@ from whatworks.records.access import access_person_by_id
 from whatworks.records.models import Person
 
 
+def posted(request: HttpRequest):
+    """The POST data to bind a form to, or None on GET (an unbound form)."""
+    return request.POST if request.method == "POST" else None
+
+
+def form_status(form) -> int:
+    """400 when a form is shown again with errors, so clients and tests can tell."""
+    return 400 if form is not None and form.errors else 200
+
+
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "whatworks/forbidden.html", {"message": message}, status=403)
 

@@ -43,7 +43,7 @@ from whatworks.treatment.models import (
     Referral,
     ReferralStatus,
 )
-from whatworks.web.pages import add_service_errors, forbidden, person_or_404
+from whatworks.web.pages import add_service_errors, forbidden, form_status, person_or_404, posted
 
 
 def _plan_or_404(user, plan_id: int) -> InterventionPlan:
@@ -64,15 +64,6 @@ def _error_messages(request: HttpRequest, error: ValidationError) -> None:
     for field_messages in error.message_dict.values():
         for message in field_messages:
             messages.error(request, message)
-
-
-def _posted(request: HttpRequest):
-    """The POST data, even when empty (an empty POST is a bound form that fails)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _status(form) -> int:
-    return 400 if form is not None and form.errors else 200
 
 
 def explanation(plan: InterventionPlan | None) -> dict[str, Any] | None:
@@ -223,7 +214,7 @@ def _plan_detail_response(
         "approve_form": approve_form if can_edit else None,
     }
     return render(
-        request, "treatment/plans/plan_detail.html", context, status=_status(approve_form)
+        request, "treatment/plans/plan_detail.html", context, status=form_status(approve_form)
     )
 
 
@@ -279,7 +270,7 @@ def plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(request.user, plan_id)
     if not access.can_plan(request.user):
         return forbidden(request, _("Your role cannot review plans."))
-    form = ReviewForm(_posted(request))
+    form = ReviewForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.plan_review_record(actor=request.user, plan=plan, **form.cleaned_data)
@@ -289,7 +280,7 @@ def plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
             messages.success(request, _("The review is recorded."))
             return redirect("person-treatment", plan.person_id)
     context = {"plan": plan, "person": plan.person, "form": form}
-    return render(request, "treatment/plans/review_form.html", context, status=_status(form))
+    return render(request, "treatment/plans/review_form.html", context, status=form_status(form))
 
 
 def _active_programmes(*, keep: int | None = None):
@@ -317,7 +308,7 @@ def goal_edit(request: HttpRequest, plan_id: int, goal_id: int | None = None) ->
         goal = plan.goals.filter(pk=goal_id).first()
         if goal is None:
             raise Http404
-    data = _posted(request)
+    data = posted(request)
     if plan.is_draft:
         initial = {}
         if goal is not None:
@@ -348,7 +339,7 @@ def goal_edit(request: HttpRequest, plan_id: int, goal_id: int | None = None) ->
             messages.success(request, _("The goal is saved."))
             return _after_edit(plan)
     context = {"plan": plan, "person": plan.person, "goal": goal, "form": form}
-    return render(request, "treatment/plans/goal_form.html", context, status=_status(form))
+    return render(request, "treatment/plans/goal_form.html", context, status=form_status(form))
 
 
 @login_required
@@ -382,7 +373,7 @@ def step_edit(
         step = goal.steps.get(pk=step_id) if step_id is not None else None
     except (PlanGoal.DoesNotExist, PlanStep.DoesNotExist) as error:
         raise Http404 from error
-    data = _posted(request)
+    data = posted(request)
     if plan.is_draft:
         initial = {}
         if step is not None:
@@ -410,7 +401,7 @@ def step_edit(
             messages.success(request, _("The step is saved."))
             return _after_edit(plan)
     context = {"plan": plan, "person": plan.person, "goal": goal, "step": step, "form": form}
-    return render(request, "treatment/plans/step_form.html", context, status=_status(form))
+    return render(request, "treatment/plans/step_form.html", context, status=form_status(form))
 
 
 @login_required
@@ -423,7 +414,7 @@ def referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if person.current_facility and person.current_facility not in facilities:
         facilities.insert(0, person.current_facility)
     form = ReferralForm(
-        _posted(request),
+        posted(request),
         programmes=_active_programmes(),
         facilities=facilities,
         initial={"facility": person.current_facility_id},
@@ -449,7 +440,7 @@ def referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
         )
     ).order_by("name")
     context = {"person": person, "form": form, "recommended": recommended}
-    return render(request, "treatment/plans/referral_form.html", context, status=_status(form))
+    return render(request, "treatment/plans/referral_form.html", context, status=form_status(form))
 
 
 def _allowed_moves(user, referral: Referral) -> set[str]:
@@ -477,7 +468,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
         )
     form = None
     if statuses:
-        form = TransitionForm(_posted(request), statuses=statuses, groups=groups)
+        form = TransitionForm(posted(request), statuses=statuses, groups=groups)
     if request.method == "POST":
         if form is None:
             return forbidden(request, _("Your role cannot change this referral."))
@@ -511,7 +502,9 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
         "attendance": attendance,
         "form": form,
     }
-    return render(request, "treatment/plans/referral_detail.html", context, status=_status(form))
+    return render(
+        request, "treatment/plans/referral_detail.html", context, status=form_status(form)
+    )
 
 
 @login_required
@@ -522,7 +515,7 @@ def fault_new(request: HttpRequest, person_id: int) -> HttpResponse:
         return forbidden(
             request, _("Serious faults are recorded by facility managers and administrators.")
         )
-    form = FaultForm(_posted(request))
+    form = FaultForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.disciplinary_fault_record(
@@ -534,7 +527,7 @@ def fault_new(request: HttpRequest, person_id: int) -> HttpResponse:
             messages.success(request, _("The fault and the decision are recorded."))
             return redirect("person-treatment", person.pk)
     context = {"person": person, "form": form}
-    return render(request, "treatment/plans/fault_form.html", context, status=_status(form))
+    return render(request, "treatment/plans/fault_form.html", context, status=form_status(form))
 
 
 @login_required
