@@ -28,7 +28,14 @@ from whatworks.community.models import (
     ProviderReferral,
 )
 from whatworks.service_helpers import today
-from whatworks.web.pages import add_service_errors, forbidden, form_status, person_or_404, posted
+from whatworks.web.pages import (
+    add_service_errors,
+    forbidden,
+    form_status,
+    form_to_service,
+    person_or_404,
+    posted,
+)
 
 # --- providers ---------------------------------------------------------------------------
 
@@ -118,14 +125,12 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
     }
     initial["coverage_regions"] = "\n".join(provider.coverage_regions)
     form = ProviderForm(posted(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.provider_update(actor=request.user, provider=provider, data=form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The provider is updated."))
-            return redirect("community-provider-detail", provider.pk)
+
+    def save(data):
+        services.provider_update(actor=request.user, provider=provider, data=data)
+
+    if form_to_service(request, form, save, success=_("The provider is updated.")):
+        return redirect("community-provider-detail", provider.pk)
     return _provider_form_page(request, form, _("Edit a community provider"), provider)
 
 
@@ -189,16 +194,12 @@ def referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.GET.get("provider"):
         initial["provider"] = request.GET["provider"]
     form = ProviderReferralForm(posted(request), initial=initial, providers=providers)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.provider_referral_create(
-                actor=request.user, person=person, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The referral is recorded."))
-            return redirect("person-community", person.pk)
+
+    def save(data):
+        services.provider_referral_create(actor=request.user, person=person, data=data)
+
+    if form_to_service(request, form, save, success=_("The referral is recorded.")):
+        return redirect("person-community", person.pk)
     return _person_form_page(request, person, form, _("Refer to a community provider"))
 
 
@@ -216,16 +217,12 @@ def referral_transition(request: HttpRequest, referral_id: int) -> HttpResponse:
     form = ProviderReferralTransitionForm(
         posted(request), initial={"effective_date": today()}, next_statuses=next_statuses
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.provider_referral_transition(
-                actor=request.user, referral=referral, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The referral's status is changed."))
-            return redirect("person-community", referral.person_id)
+
+    def save(data):
+        services.provider_referral_transition(actor=request.user, referral=referral, data=data)
+
+    if form_to_service(request, form, save, success=_("The referral's status is changed.")):
+        return redirect("person-community", referral.person_id)
     title = _("Referral to %(provider)s: change the status") % {"provider": referral.provider}
     return _person_form_page(request, referral.person, form, title)
 
@@ -255,16 +252,12 @@ def followup_record(request: HttpRequest, contact_id: int) -> HttpResponse:
     )
     initial["contact_date"] = contact.contact_date or min(today(), contact.due_date)
     form = FollowUpContactForm(posted(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.followup_contact_record(
-                actor=request.user, contact=contact, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The follow-up contact is recorded."))
-            return redirect("person-community", contact.person_id)
+
+    def save(data):
+        services.followup_contact_record(actor=request.user, contact=contact, data=data)
+
+    if form_to_service(request, form, save, success=_("The follow-up contact is recorded.")):
+        return redirect("person-community", contact.person_id)
     title = _("Follow-up at month %(month)s (due %(due)s)") % {
         "month": contact.month,
         "due": contact.due_date.isoformat(),

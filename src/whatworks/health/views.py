@@ -22,7 +22,13 @@ from whatworks.health.forms import (
     RelapseReviewForm,
 )
 from whatworks.health.models import Diagnosis, HealthReferral, RelapsePlan, RelapsePlanStatus
-from whatworks.web.pages import add_service_errors, forbidden, form_status, person_or_404, posted
+from whatworks.web.pages import (
+    forbidden,
+    form_status,
+    form_to_service,
+    person_or_404,
+    posted,
+)
 
 
 def _plan_or_404(user, plan_id: int, *, edit: bool = False) -> RelapsePlan:
@@ -74,14 +80,12 @@ def diagnosis_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if not access.can_record_health(request.user):
         return forbidden(request, _("Your role does not record diagnoses."))
     form = DiagnosisForm(posted(request), initial={"recorded_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.diagnosis_record(actor=request.user, person=person, data=form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The diagnosis is recorded."))
-            return redirect("person-health", person.pk)
+
+    def save(data):
+        services.diagnosis_record(actor=request.user, person=person, data=data)
+
+    if form_to_service(request, form, save, success=_("The diagnosis is recorded.")):
+        return redirect("person-health", person.pk)
     context = {"person": person, "form": form, "title": _("Record a diagnosis")}
     return render(request, "health/form.html", context, status=form_status(form))
 
@@ -98,16 +102,12 @@ def diagnosis_correct(request: HttpRequest, diagnosis_id: int) -> HttpResponse:
         for field in ("recorded_on", "category", "mental_disorder_type", "code", "status", "notes")
     }
     form = DiagnosisForm(posted(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.diagnosis_correct(
-                actor=request.user, diagnosis=diagnosis, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The correction is recorded."))
-            return redirect("person-health", diagnosis.person_id)
+
+    def save(data):
+        services.diagnosis_correct(actor=request.user, diagnosis=diagnosis, data=data)
+
+    if form_to_service(request, form, save, success=_("The correction is recorded.")):
+        return redirect("person-health", diagnosis.person_id)
     context = {"person": diagnosis.person, "form": form, "title": _("Correct a diagnosis")}
     return render(request, "health/form.html", context, status=form_status(form))
 
@@ -119,16 +119,12 @@ def health_referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if not access.can_record_health(request.user):
         return forbidden(request, _("Your role does not record health referrals."))
     form = HealthReferralForm(posted(request), initial={"requested_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.health_referral_create(
-                actor=request.user, person=person, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The health referral is recorded."))
-            return redirect("person-health", person.pk)
+
+    def save(data):
+        services.health_referral_create(actor=request.user, person=person, data=data)
+
+    if form_to_service(request, form, save, success=_("The health referral is recorded.")):
+        return redirect("person-health", person.pk)
     context = {"person": person, "form": form, "title": _("Refer to a health service")}
     return render(request, "health/form.html", context, status=form_status(form))
 
@@ -143,16 +139,12 @@ def health_referral_update(request: HttpRequest, referral_id: int) -> HttpRespon
     form = HealthReferralUpdateForm(
         posted(request), initial={"status": referral.status, "notes": referral.notes}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.health_referral_update(
-                actor=request.user, referral=referral, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The health referral is updated."))
-            return redirect("person-health", referral.person_id)
+
+    def save(data):
+        services.health_referral_update(actor=request.user, referral=referral, data=data)
+
+    if form_to_service(request, form, save, success=_("The health referral is updated.")):
+        return redirect("person-health", referral.person_id)
     context = {"person": referral.person, "form": form, "title": _("Update a health referral")}
     return render(request, "health/form.html", context, status=form_status(form))
 
@@ -168,14 +160,14 @@ def relapse_plan_edit(request: HttpRequest, person_id: int) -> HttpResponse:
         (p for p in plans if p.status == RelapsePlanStatus.ACTIVE), None
     )
     form = RelapsePlanForm(posted(request), initial=RelapsePlanForm.initial_for(current))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.relapse_plan_save(actor=request.user, person=person, data=form.service_data())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The draft relapse prevention plan is saved."))
-            return redirect("person-health", person.pk)
+
+    def save(_data):
+        services.relapse_plan_save(actor=request.user, person=person, data=form.service_data())
+
+    if form_to_service(
+        request, form, save, success=_("The draft relapse prevention plan is saved.")
+    ):
+        return redirect("person-health", person.pk)
     context = {"person": person, "form": form, "title": _("Relapse prevention plan")}
     return render(request, "health/form.html", context, status=form_status(form))
 
@@ -200,14 +192,12 @@ def relapse_plan_activate(request: HttpRequest, plan_id: int) -> HttpResponse:
 def relapse_plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(request.user, plan_id, edit=True)
     form = RelapseReviewForm(posted(request), initial={"reviewed_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.relapse_plan_review(actor=request.user, plan=plan, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The review is recorded."))
-            return redirect("person-health", plan.person_id)
+
+    def save(data):
+        services.relapse_plan_review(actor=request.user, plan=plan, **data)
+
+    if form_to_service(request, form, save, success=_("The review is recorded.")):
+        return redirect("person-health", plan.person_id)
     context = {"person": plan.person, "form": form, "title": _("Review the relapse plan")}
     return render(request, "health/form.html", context, status=form_status(form))
 

@@ -43,7 +43,14 @@ from whatworks.treatment.models import (
     Referral,
     ReferralStatus,
 )
-from whatworks.web.pages import add_service_errors, forbidden, form_status, person_or_404, posted
+from whatworks.web.pages import (
+    add_service_errors,
+    forbidden,
+    form_status,
+    form_to_service,
+    person_or_404,
+    posted,
+)
 
 
 def _plan_or_404(user, plan_id: int) -> InterventionPlan:
@@ -271,14 +278,12 @@ def plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
     if not access.can_plan(request.user):
         return forbidden(request, _("Your role cannot review plans."))
     form = ReviewForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.plan_review_record(actor=request.user, plan=plan, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The review is recorded."))
-            return redirect("person-treatment", plan.person_id)
+
+    def save(data):
+        services.plan_review_record(actor=request.user, plan=plan, **data)
+
+    if form_to_service(request, form, save, success=_("The review is recorded.")):
+        return redirect("person-treatment", plan.person_id)
     context = {"plan": plan, "person": plan.person, "form": form}
     return render(request, "treatment/plans/review_form.html", context, status=form_status(form))
 
@@ -328,16 +333,14 @@ def goal_edit(request: HttpRequest, plan_id: int, goal_id: int | None = None) ->
     else:
         messages.error(request, _("Only a draft can be changed; revise the plan first."))
         return redirect("person-treatment", plan.person_id)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.plan_goal_save(
-                actor=request.user, plan=plan, data=form.data_for_service(), goal=goal
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The goal is saved."))
-            return _after_edit(plan)
+
+    def save(_data):
+        services.plan_goal_save(
+            actor=request.user, plan=plan, data=form.data_for_service(), goal=goal
+        )
+
+    if form_to_service(request, form, save, success=_("The goal is saved.")):
+        return _after_edit(plan)
     context = {"plan": plan, "person": plan.person, "goal": goal, "form": form}
     return render(request, "treatment/plans/goal_form.html", context, status=form_status(form))
 
@@ -390,16 +393,14 @@ def step_edit(
     else:
         messages.error(request, _("Only a draft can be changed; revise the plan first."))
         return redirect("person-treatment", plan.person_id)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.plan_step_save(
-                actor=request.user, goal=goal, data=form.data_for_service(), step=step
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The step is saved."))
-            return _after_edit(plan)
+
+    def save(_data):
+        services.plan_step_save(
+            actor=request.user, goal=goal, data=form.data_for_service(), step=step
+        )
+
+    if form_to_service(request, form, save, success=_("The step is saved.")):
+        return _after_edit(plan)
     context = {"plan": plan, "person": plan.person, "goal": goal, "step": step, "form": form}
     return render(request, "treatment/plans/step_form.html", context, status=form_status(form))
 
@@ -516,16 +517,12 @@ def fault_new(request: HttpRequest, person_id: int) -> HttpResponse:
             request, _("Serious faults are recorded by facility managers and administrators.")
         )
     form = FaultForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.disciplinary_fault_record(
-                actor=request.user, person=person, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("The fault and the decision are recorded."))
-            return redirect("person-treatment", person.pk)
+
+    def save(data):
+        services.disciplinary_fault_record(actor=request.user, person=person, **data)
+
+    if form_to_service(request, form, save, success=_("The fault and the decision are recorded.")):
+        return redirect("person-treatment", person.pk)
     context = {"person": person, "form": form}
     return render(request, "treatment/plans/fault_form.html", context, status=form_status(form))
 
