@@ -123,7 +123,8 @@ def _deterministic(left: pl.DataFrame, right: pl.DataFrame) -> dict[str, dict[st
 
 
 def _in_system_rate(left: pl.DataFrame, right: pl.DataFrame) -> float:
-    """Share of rows with a national id whose id is in the persons table (or the prior)."""
+    """Share of rows with a national id whose id is in the persons table (or the prior),
+    clipped to [0.05, 0.95]."""
     with_id = left.drop_nulls("national_id")
     if (
         with_id.height < MIN_ROWS_FOR_RATE
@@ -132,7 +133,7 @@ def _in_system_rate(left: pl.DataFrame, right: pl.DataFrame) -> float:
         return IN_SYSTEM_PRIOR
     known = set(right.get_column("national_id").drop_nulls().to_list())
     hits = sum(1 for value in with_id.get_column("national_id").to_list() if value in known)
-    return min(0.99, max(0.05, hits / with_id.height))
+    return min(0.95, max(0.05, hits / with_id.height))
 
 
 @dataclass
