@@ -20,6 +20,8 @@ MIN_ROWS_FOR_RATE = 20
 # Pairs below this probability are not kept as candidates at all.
 CANDIDATE_FLOOR = 0.001
 MAX_CANDIDATES = 3
+# Scored pairs with a match weight below this (odds < 1e-9) are dropped by DuckDB.
+IGNORED_WEIGHT = -30.0
 
 RECORD_COLUMNS = ("row", "first_name", "last_name", "date_of_birth", "national_id", "prison_number")
 PERSON_COLUMNS = (
@@ -175,7 +177,12 @@ def _score(left: pl.DataFrame, right: pl.DataFrame, *, seed: int) -> _Scores:
             model.settings("link_only", u, prior),
             log_level=None,
         )
-        predictions = linker.inference.predict(warning_mode="never")
+        # Pairs with odds below 2**IGNORED_WEIGHT cannot change any probability that is
+        # reported (they would add < 1e-9 each to a row's "rest"); dropping them inside
+        # DuckDB keeps the scored table, and memory, small.
+        predictions = linker.inference.predict(
+            threshold_match_weight=IGNORED_WEIGHT, warning_mode="never"
+        )
         con = db_api.duckdb_con
         # Table names below come from Splink, never from the caller's data.
         table = predictions.physical_name
