@@ -384,3 +384,27 @@ def test_summary_carries_community_referrals_and_the_follow_up_schedule(
         "6 months after release",
         "12 months after release",
     ]
+
+
+def test_readiness_queries_do_not_grow_with_the_list(
+    alice, facility_a, preparation, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from conftest import admission_data, person_data
+    from whatworks.records.services import person_admit
+
+    with CaptureQueriesContext(connection) as one:
+        selectors.readiness(viewer=alice, on=IN_WINDOW)
+    for number in (11, 12, 13):
+        episode = person_admit(
+            actor=None,
+            person_data=person_data(prison_number=f"CL-00000{number}"),
+            facility=facility_a,
+            admission_data=admission_data(),
+        )
+        services.preparation_start(actor=alice, episode=episode)
+    with django_assert_num_queries(len(one)):
+        (block,) = selectors.readiness(viewer=alice, on=IN_WINDOW)
+    assert len(block.rows) == 4
