@@ -29,7 +29,7 @@ import polars as pl
 
 MIN_PERSONS_FOR_U = 50
 U_FLOOR = 1e-6
-U_MAX_PAIRS = 1_000_000
+U_MAX_PAIRS = 500_000
 
 # Each comparison: output name, then (label, SQL condition, prior m, prior u) per level,
 # most specific first; the null level comes first and the else level last.
