@@ -10,11 +10,13 @@ import contextlib
 import datetime
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from whatworks.community.models import CommunityProvider
 from whatworks.records.access import access_person_by_id
 from whatworks.reintegration import access, selectors, services
 
@@ -52,6 +54,7 @@ class ArrangementOut(Schema):
     detail_type: str
     status: str
     description: str
+    provider_id: int | None
     provider_name: str
     applied_on: datetime.date | None
     expected_on: datetime.date | None
@@ -89,6 +92,7 @@ class ArrangementIn(Schema):
     detail_type: str = ""
     status: str = "planned"
     description: str = ""
+    provider_id: int | None = None
     provider_name: str = ""
     applied_on: datetime.date | None = None
     expected_on: datetime.date | None = None
@@ -207,10 +211,24 @@ def post_arrangement(request, person_id: int, payload: ArrangementIn):
     with _not_found(), transaction.atomic():
         if not access.can_edit_arrangement(request.user, payload.kind):
             raise PermissionError
+        data = payload.dict()
+        provider_id = data.pop("provider_id")
+        if provider_id is not None:
+            data["provider"] = CommunityProvider.objects.filter(pk=provider_id).first()
+            if data["provider"] is None:
+                raise ValidationError({"provider_id": [_("Unknown provider.")]})
         preparation = services.preparation_for_update(actor=request.user, episode=_episode(person))
-        arrangement = services.arrangement_create(
-            actor=request.user, preparation=preparation, data=payload.dict()
-        )
+        try:
+            arrangement = services.arrangement_create(
+                actor=request.user, preparation=preparation, data=data
+            )
+        except ValidationError as error:
+            raise ValidationError(
+                {
+                    ("provider_id" if field == "provider" else field): messages
+                    for field, messages in error.message_dict.items()
+                }
+            ) from None
     return Status(201, {name: getattr(arrangement, name) for name in ArrangementOut.model_fields})
 
 

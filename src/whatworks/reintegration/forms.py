@@ -83,8 +83,14 @@ class TaskStatusForm(forms.Form):
 class ArrangementForm(forms.Form):
     detail_type = forms.CharField(label=_("Type"), max_length=40, required=False)
     status = forms.ChoiceField(label=_("Status"), choices=ArrangementStatus.choices)
+    provider = forms.TypedChoiceField(
+        label=_("Provider from the directory"), coerce=int, required=False, empty_value=None
+    )
     provider_name = forms.CharField(
-        label=_("Provider or organisation"), max_length=200, required=False
+        label=_("Provider or organisation"),
+        max_length=200,
+        required=False,
+        help_text=_("When the provider is not in the directory."),
     )
     description = forms.CharField(label=_("Details"), max_length=300, required=False)
     applied_on = forms.DateField(label=_("Applied on"), widget=DateInput, required=False)
@@ -95,8 +101,15 @@ class ArrangementForm(forms.Form):
     )
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
 
-    def __init__(self, *args, kind: str, **kwargs):
+    def __init__(self, *args, kind: str, providers=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.providers = {provider.pk: provider for provider in providers}
+        self.fields["provider"].choices = [
+            BLANK,
+            *((provider.pk, provider.name) for provider in providers),
+        ]
+        if not providers:
+            del self.fields["provider"]
         vocabulary = ARRANGEMENT_TYPES.get(kind)
         if vocabulary is not None:
             self.fields["detail_type"] = forms.ChoiceField(
@@ -106,6 +119,12 @@ class ArrangementForm(forms.Form):
             self.fields["detail_type"].label = _("Benefit")
         else:
             del self.fields["detail_type"]
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        if "provider" in data:
+            data["provider"] = self.providers.get(data["provider"])
+        return data
 
 
 class HandoverForm(forms.Form):

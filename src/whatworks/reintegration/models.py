@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from whatworks.community.models import CommunityProvider
 from whatworks.records.choices import Pathway
 from whatworks.records.models import CustodyEpisode, Person
 
@@ -236,6 +237,14 @@ class Arrangement(models.Model):
         default=ArrangementStatus.PLANNED,
     )
     description = models.CharField(_("details"), max_length=300, blank=True)
+    provider = models.ForeignKey(
+        CommunityProvider,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="arrangements",
+        verbose_name=_("provider from the directory"),
+    )
     provider_name = models.CharField(_("provider or organisation"), max_length=200, blank=True)
     applied_on = models.DateField(_("applied on"), null=True, blank=True)
     expected_on = models.DateField(_("expected on"), null=True, blank=True)
@@ -277,6 +286,11 @@ class Arrangement(models.Model):
     @property
     def pathway(self) -> str:
         return ARRANGEMENT_PATHWAY[self.kind]
+
+    @property
+    def provider_label(self) -> str:
+        """The directory provider's name, else the name typed in."""
+        return self.provider.name if self.provider_id else self.provider_name
 
     @property
     def detail_type_label(self) -> str:

@@ -159,7 +159,7 @@ class PersonPreparation:
 def _with_children(preparations: QuerySet[ReleasePreparation]) -> QuerySet[ReleasePreparation]:
     return preparations.prefetch_related(
         "pathways",
-        "arrangements",
+        Prefetch("arrangements", queryset=Arrangement.objects.select_related("provider")),
         Prefetch("tasks", queryset=PathwayTask.objects.select_related("owner")),
     )
 
@@ -482,7 +482,7 @@ def release_summary(
                 part
                 for part in (
                     arrangement.detail_type_label,
-                    arrangement.provider_name,
+                    arrangement.provider_label,
                     arrangement.description,
                 )
                 if part

@@ -46,6 +46,7 @@ ARRANGEMENT_FIELDS = [
     "detail_type",
     "status",
     "description",
+    "provider_id",
     "provider_name",
     "applied_on",
     "expected_on",
@@ -311,13 +312,27 @@ def _arrangement_errors(arrangement: Arrangement) -> dict[str, list[str]]:
         ArrangementKind.BENEFIT,
         ArrangementKind.HEALTH_APPOINTMENT,
         ArrangementKind.MEDICATION,
-    ) and not (arrangement.description or arrangement.provider_name):
+    ) and not (arrangement.description or arrangement.provider_name or arrangement.provider_id):
         add_error(errors, "description", _("Say what was arranged, or with whom."))
     return errors
 
 
+def _provider_errors(errors, arrangement: Arrangement, provider) -> None:
+    """A directory provider must be active and serve the arrangement's pathway."""
+    if provider is None:
+        return
+    if not provider.active:
+        add_error(errors, "provider", _("This provider is no longer active."))
+    elif arrangement.pathway not in provider.pathways:
+        add_error(errors, "provider", _("This provider does not serve this pathway."))
+
+
 def _apply(arrangement: Arrangement, data: dict[str, Any]) -> None:
+    if "provider" in data:
+        arrangement.provider = data["provider"]
     for field in ARRANGEMENT_FIELDS:
+        if field == "provider_id":
+            continue
         if field in data:
             value = data[field]
             if isinstance(value, str):
@@ -336,7 +351,9 @@ def arrangement_create(
     _check_preparation_scope(actor, preparation)
     arrangement = Arrangement(preparation=preparation, created_by=actor_or_none(actor))
     _apply(arrangement, data)
-    raise_if_any(_arrangement_errors(arrangement))
+    errors = _arrangement_errors(arrangement)
+    _provider_errors(errors, arrangement, data.get("provider"))
+    raise_if_any(errors)
     arrangement.save()
     audit_record(
         actor=actor,
@@ -363,7 +380,12 @@ def arrangement_update(*, actor, arrangement: Arrangement, data: dict[str, Any])
     before = snapshot(arrangement, ARRANGEMENT_FIELDS)
     data = {key: value for key, value in data.items() if key != "kind"}  # the kind is fixed
     _apply(arrangement, data)
-    raise_if_any(_arrangement_errors(arrangement))
+    errors = _arrangement_errors(arrangement)
+    # A provider kept from before stays valid even if it has since left the directory.
+    provider = data.get("provider")
+    if provider is not None and provider.pk != before["provider_id"]:
+        _provider_errors(errors, arrangement, provider)
+    raise_if_any(errors)
     arrangement.save()
     audit_record(
         actor=actor,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from whatworks.community import selectors as community_selectors
 from whatworks.records.choices import Pathway
 from whatworks.records.models import Person
 from whatworks.reintegration import access, selectors, services
@@ -26,6 +27,7 @@ from whatworks.reintegration.forms import (
     TaskStatusForm,
 )
 from whatworks.reintegration.models import (
+    ARRANGEMENT_PATHWAY,
     Arrangement,
     ArrangementKind,
     Handover,
@@ -174,6 +176,17 @@ def task_status(request: HttpRequest, task_id: int) -> HttpResponse:
     return _form_page(request, person, form, title, form_status(form))
 
 
+def _providers(request: HttpRequest, person: Person, kind: str, keep=None) -> list:
+    """Active directory providers serving the arrangement's pathway, those covering the
+    person's region first; ``keep`` stays offered even if it changed since."""
+    providers = community_selectors.providers_for_person(
+        viewer=request.user, person=person, pathway=ARRANGEMENT_PATHWAY[kind]
+    )
+    if keep is not None and keep not in providers:
+        providers.append(keep)
+    return providers
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def arrangement_new(request: HttpRequest, person_id: int, kind: str) -> HttpResponse:
@@ -182,15 +195,17 @@ def arrangement_new(request: HttpRequest, person_id: int, kind: str) -> HttpResp
         raise Http404
     if not access.can_edit_arrangement(request.user, kind):
         return forbidden(request, _("Your role cannot make this arrangement."))
-    form = ArrangementForm(posted(request), kind=kind)
+    form = ArrangementForm(posted(request), kind=kind, providers=_providers(request, person, kind))
 
-    def save(data):
+    def save(_data):
         with transaction.atomic():
             preparation = services.preparation_for_update(
                 actor=request.user, episode=_episode_or_404(person)
             )
             services.arrangement_create(
-                actor=request.user, preparation=preparation, data={**data, "kind": kind}
+                actor=request.user,
+                preparation=preparation,
+                data={**form.service_data(), "kind": kind},
             )
 
     if form_to_service(request, form, save, success=_("The arrangement is recorded.")):
@@ -210,10 +225,16 @@ def arrangement_edit(request: HttpRequest, arrangement_id: int) -> HttpResponse:
         return forbidden(request, _("Your role cannot change this arrangement."))
     person = arrangement.preparation.person
     initial = {name: getattr(arrangement, name) for name in services.ARRANGEMENT_FIELDS}
-    form = ArrangementForm(posted(request), kind=arrangement.kind, initial=initial)
+    initial["provider"] = arrangement.provider_id
+    providers = _providers(request, person, arrangement.kind, keep=arrangement.provider)
+    form = ArrangementForm(
+        posted(request), kind=arrangement.kind, initial=initial, providers=providers
+    )
 
-    def save(data):
-        services.arrangement_update(actor=request.user, arrangement=arrangement, data=data)
+    def save(_data):
+        services.arrangement_update(
+            actor=request.user, arrangement=arrangement, data=form.service_data()
+        )
 
     if form_to_service(request, form, save, success=_("The arrangement is updated.")):
         return redirect("person-reintegration", person.pk)

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.urls import reverse
 
 from whatworks.audit.models import AuditEvent
+from whatworks.community.models import CommunityProvider
 from whatworks.records.models import Person
 from whatworks.reintegration import selectors, services
 from whatworks.reintegration.catalogue import parse_catalogue, support_needs
@@ -408,3 +409,63 @@ def test_readiness_queries_do_not_grow_with_the_list(
     with django_assert_num_queries(len(one)):
         (block,) = selectors.readiness(viewer=alice, on=IN_WINDOW)
     assert len(block.rows) == 4
+
+
+def test_arrangements_take_a_directory_provider_of_their_pathway(alice, dora, preparation):
+    from whatworks.community import services as community
+
+    employer = community.provider_create(
+        actor=dora,
+        data={"name": "Constructora Andes", "kind": "employer", "pathways": ["education_work"]},
+    )
+    with pytest.raises(ValidationError) as error:
+        _arrange(
+            alice,
+            preparation,
+            kind="accommodation",
+            detail_type="supported",
+            status="planned",
+            provider=employer,
+        )
+    assert "does not serve this pathway" in error.value.message_dict["provider"][0]
+    job = _arrange(alice, preparation, kind="job_offer", status="confirmed", provider=employer)
+    assert job.provider_label == "Constructora Andes"
+    community.provider_deactivate(actor=dora, provider=employer)
+    employer.refresh_from_db()
+    # Keeping a provider that has since left the directory is fine; choosing it anew is not.
+    services.arrangement_update(
+        actor=alice, arrangement=job, data={"provider": employer, "notes": "Starts Monday"}
+    )
+    with pytest.raises(ValidationError):
+        _arrange(alice, preparation, kind="training_offer", status="planned", provider=employer)
+
+
+def test_arrangement_form_offers_providers_of_the_pathway(client, alice, dora, person_in_a):
+    from whatworks.community import services as community
+
+    community.provider_create(
+        actor=dora,
+        data={"name": "Hogar de Cristo", "kind": "housing", "pathways": ["accommodation"]},
+    )
+    community.provider_create(
+        actor=dora,
+        data={"name": "Constructora Andes", "kind": "employer", "pathways": ["education_work"]},
+    )
+    client.force_login(alice)
+    url = reverse("arrangement-new", args=[person_in_a.pk, "accommodation"])
+    page = client.get(url).content.decode()
+    assert "Hogar de Cristo" in page and "Constructora Andes" not in page
+    housing = CommunityProvider.objects.get(name="Hogar de Cristo")
+    response = client.post(
+        url, {"detail_type": "supported", "status": "confirmed", "provider": housing.pk}
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("person-reintegration", args=[person_in_a.pk])).content.decode()
+    assert reverse("community-provider-detail", args=[housing.pk]) in page
+
+
+def test_summary_is_written_in_the_language_asked_for(alice, preparation, person_in_a):
+    spanish = selectors.release_summary(viewer=alice, person=person_in_a, language="es")
+    portuguese = selectors.release_summary(viewer=alice, person=person_in_a, language="pt-br")
+    assert (spanish["title"], portuguese["title"]) == ("Resumen de egreso", "Resumo de saída")
+    assert spanish["sections"][0]["title"] != portuguese["sections"][0]["title"]
