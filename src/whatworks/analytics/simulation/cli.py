@@ -73,14 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     service = simulate(config)
     try:
-        write_extract(service, options.out)
+        written = write_extract(service, options.out)
     except OSError as error:
         parser.error(f"--out: cannot write to {options.out}: {error.strerror}")
-    print(summary(service, options.out))
+    print(summary(service, options.out, files=len(written)))
     return 0
 
 
-def summary(service: SimulatedService, out_dir: Path) -> str:
+def summary(service: SimulatedService, out_dir: Path, *, files: int) -> str:
     """One paragraph describing what was written."""
     truth = service.ground_truth
     counts = truth["counts"]
@@ -114,6 +114,17 @@ def summary(service: SimulatedService, out_dir: Path) -> str:
         f"{share(shares['both_share'])} both "
         f"({share(shares['substance_given_mental_health'])} of those with a mental-health need). "
     )
+    reintegration_line = ""
+    arrangements = service.release_arrangements
+    if arrangements.height:
+        contacts = service.followup_contacts
+        reintegration_line = (
+            f"{arrangements.height:,} releases with arrangements "
+            f"({arrangements['accommodation_stable'].mean():.0%} with stable accommodation, "
+            f"{(arrangements['employment_offer'] == 'job').mean():.0%} with a job offer) and "
+            f"{contacts.height:,} follow-up contacts "
+            f"({(contacts['status'] == 'missed').mean():.0%} missed). "
+        )
     return (
         f"Simulated {counts['persons']:,} persons ({config.country}, seed {config.seed}, extract "
         f"{config.extract_date.isoformat()}, {config.history_years} years of history) in "
@@ -125,10 +136,12 @@ def summary(service: SimulatedService, out_dir: Path) -> str:
         f"{counts['programme_groups']:,} groups with {counts['programme_attendance']:,} "
         f"attendance records, {counts['disciplinary_faults']:,} disciplinary faults, "
         f"{drug_line}"
+        f"{reintegration_line}"
         f"Realised 3-year reconviction: "
         f"{rate(closed)} from closed facilities (target "
         f"{config.target_reconviction_rate_3y:.1%}), {rate(lighter)} from semi-open or open "
-        f"facilities. Wrote {2 * len(counts) + 1} files to {out_dir}."
+        f"facilities. Wrote {files} files to {out_dir}, noisy police and court extracts "
+        f"with their true links among them."
     )
 
 

@@ -335,7 +335,10 @@ def noisy_extracts(
     """``extract_police`` (rearrests), ``extract_court`` (charges and reconvictions) and
     ``extract_links`` (source, 0-based row in that extract, true prison number or null for
     decoys). Same inputs and seed give identical frames."""
-    rngs = [np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(2)]
+    # Children 11 and 12 of the seed: the simulator itself uses children 0-10, and the
+    # extracts' noise must not replay the draws that made the persons.
+    streams = np.random.SeedSequence(seed).spawn(13)[11:]
+    rngs = [np.random.Generator(np.random.PCG64(s)) for s in streams]
     police, police_links = _extract(
         "police", POLICE_EVENTS, persons, outcome_events, rngs[0], noise
     )

@@ -436,6 +436,15 @@ def test_same_inputs_and_seed_give_the_same_decisions(persons):
     assert first == second
 
 
+def test_scoring_in_chunks_gives_the_same_decisions(decisions, persons, monkeypatch):
+    from whatworks.analytics.linkage import link as link_module
+
+    monkeypatch.setattr(link_module, "CHUNK_ROWS", 4)
+    rows = [(100 + i, *case[1:6]) for i, case in enumerate(CASES)]
+    assert len(rows) > 8  # at least three chunks
+    assert link_records(_records(rows), persons, seed=3) == decisions
+
+
 def test_thresholds_move_rows_between_linked_and_review(decisions, persons):
     rows = [(i, *case[1:6]) for i, case in enumerate(CASES[:10])]
     strict = link_records(_records(rows), persons, seed=3, thresholds=LinkThresholds(link=1.0))

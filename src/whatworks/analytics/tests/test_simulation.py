@@ -758,6 +758,8 @@ def test_cli_writes_every_table_and_a_summary(tmp_path, capsys):
     summary = capsys.readouterr().out
     assert "200 persons" in summary and "reconviction" in summary
     assert "programme referrals" in summary
+    assert "follow-up contacts" in summary
+    assert f"Wrote {len(names)} files" in summary
     episodes = pl.read_csv(out / "custody_episodes.csv", try_parse_dates=True)
     assert (
         episodes.height
