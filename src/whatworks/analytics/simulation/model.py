@@ -531,7 +531,7 @@ class _Simulation:
         )
 
     def _note_completions(self, planned: dict[str, np.ndarray], before: np.ndarray) -> None:
-        """Per episode: completed a vocational/work/education or a substance-use programme."""
+        """Per episode: completed a vocational, work or education or a substance-use programme."""
         simulation = self.programme_simulation
         person = planned["person"]
         new = simulation.completed_before[person] & ~before[person]

@@ -142,7 +142,7 @@ class ReleaseInputs:
     static_lp: np.ndarray  # person, age and prior-episode terms at release
     parole: np.ndarray
     lighter_regime: np.ndarray  # released from a semi-open or open facility
-    employment_programme: np.ndarray  # completed a vocational/work/education programme
+    employment_programme: np.ndarray  # completed a vocational, work or education programme
     treatment_programme: np.ndarray  # completed a substance-use programme
 
 
