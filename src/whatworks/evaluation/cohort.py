@@ -414,6 +414,38 @@ def _covariate_columns(frame: pl.DataFrame, chosen: list[str]) -> tuple[pl.DataF
     return covariates.select(kept), kept
 
 
+def release_frame(
+    *,
+    definition: Definition,
+    window_years: int,
+    release_from: datetime.date | None,
+    release_to: datetime.date | None,
+    facility_codes: list[str],
+    followup_end_date: datetime.date,
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
+    """The releases in the dates and facilities; those the definition counts, with their
+    ``outcome`` (0/1), prior custodial episodes and baseline RNR screener; and the releases
+    excluded, by reason. Shared by programme evaluation and risk-instrument validation, so
+    both count reoffending exactly as the evidence dashboard does."""
+    releases = _releases(
+        release_from=release_from, release_to=release_to, facility_codes=facility_codes
+    )
+    if releases.is_empty():
+        raise CohortError("no releases in the chosen dates and facilities")
+    outcomes, excluded = _outcomes(
+        releases,
+        definition=definition,
+        window_years=window_years,
+        followup_end_date=followup_end_date,
+    )
+    frame = (
+        releases.join(outcomes, on="episode_id", how="inner")
+        .join(_prior_episodes(releases), on="episode_id", how="left")
+        .join(_screeners(releases), on="episode_id", how="left")
+    )
+    return releases, frame, excluded
+
+
 def cohort_build(
     *,
     programme: Programme,
@@ -441,23 +473,17 @@ def cohort_build(
     release_to = datetime.date.fromisoformat(release_to) if release_to else None
     facility_codes = list(parameters.get("facilities") or [])
 
-    releases = _releases(
-        release_from=release_from, release_to=release_to, facility_codes=facility_codes
-    )
-    if releases.is_empty():
-        raise CohortError("no releases in the chosen dates and facilities")
-    outcomes, excluded = _outcomes(
-        releases,
+    releases, frame, excluded = release_frame(
         definition=definition,
         window_years=window_years,
+        release_from=release_from,
+        release_to=release_to,
+        facility_codes=facility_codes,
         followup_end_date=followup_end_date,
     )
     treated = _treatment(releases, programme=programme, treatment=treatment)
     frame = (
-        releases.join(outcomes, on="episode_id", how="inner")
-        .join(treated, on="episode_id", how="left")
-        .join(_prior_episodes(releases), on="episode_id", how="left")
-        .join(_screeners(releases), on="episode_id", how="left")
+        frame.join(treated, on="episode_id", how="left")
         .with_columns(
             pl.col("_treated").fill_null(False),
             pl.col("_started").fill_null(False),
