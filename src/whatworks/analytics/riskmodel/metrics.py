@@ -178,7 +178,9 @@ def wilson_interval(events: int, n: int, *, level: float = 0.95) -> tuple[float,
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if events == 0 else max(0.0, centre - half)  # exact bounds, not 1e-17
+    high = 1.0 if events == n else min(1.0, centre + half)
+    return (low, high)
 
 
 def _midrank(x: np.ndarray) -> np.ndarray:
