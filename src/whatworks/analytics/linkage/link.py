@@ -348,7 +348,10 @@ def _decide(
     if found:
         by_id = any("national_id" in methods for methods in found.values())
         method = "national_id" if by_id else "prison_number"
-        conflicts = {key for key, _, _, conflict in pairs if conflict}
+        # A shared identifier whose pair Splink did not keep (its weight fell below
+        # IGNORED_WEIGHT: name, surnames and birth date all disagree) is a conflict too.
+        scored = {key for key, _, _, _ in pairs}
+        conflicts = {key for key, _, _, conflict in pairs if conflict} | (set(found) - scored)
         if len(found) == 1 and not (set(found) & conflicts):
             (key,) = found
             others = {k: p for k, p in posterior.items() if k != key}

@@ -436,6 +436,22 @@ def test_same_inputs_and_seed_give_the_same_decisions(persons):
     assert first == second
 
 
+def test_an_identifier_with_nothing_else_in_common_is_never_linked(persons, monkeypatch):
+    """In a large population the pair's weight falls below the level Splink keeps; the
+    shared identifier alone must still go to review, never be linked automatically."""
+    from whatworks.analytics.linkage import link as link_module
+
+    monkeypatch.setattr(link_module, "IGNORED_WEIGHT", 0.0)
+    rows = [
+        (0, "Pedro", "Soto Vera", D(1999, 12, 31), None, JOSE),
+        (1, "Pedro", "Soto Vera", D(1999, 12, 31), chilean_rut(20111222), JOSE),
+        (2, "Pedro", "Soto Vera", D(1999, 12, 31), JOSE_RUT, None),
+    ]
+    decisions = link_records(_records(rows), persons, seed=3)
+    assert [d.status for d in decisions] == ["review", "review", "review"]
+    assert all(d.person_key == JOSE for d in decisions)
+
+
 def test_scoring_in_chunks_gives_the_same_decisions(decisions, persons, monkeypatch):
     from whatworks.analytics.linkage import link as link_module
 
