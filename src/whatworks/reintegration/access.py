@@ -5,7 +5,8 @@
   with the facility that released them, so follow-through after release is theirs too).
 - Health staff work the health and drugs-and-alcohol pathways and arrange health
   appointments and medication on release.
-- Programme staff read the preparation (their programmes feed it); they do not change it.
+- Programme staff read the preparation (their programmes feed it); they do not change it,
+  and the details of health appointments and medication are withheld from them.
 - Analysts see no person; the readiness counts reach them through aggregate pages only.
 
 A person outside the viewer's scope raises ``DoesNotExist``, exactly as a missing one does.
@@ -54,6 +55,14 @@ def can_edit_arrangement(user, kind: str) -> bool:
     if can_prepare(user):
         return True
     return _has_role(user, {Role.HEALTH_STAFF}) and kind in HEALTH_ARRANGEMENTS
+
+
+def can_see_health_arrangements(user) -> bool:
+    """What medication and which health appointments: health information (ADR 0010), for the
+    roles that see the health flags; programme staff learn only that one is arranged."""
+    from whatworks.health.access import can_view_flags
+
+    return can_view_flags(user)
 
 
 def can_hand_over(user) -> bool:

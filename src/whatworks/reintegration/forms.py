@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from whatworks.accounts.models import User
-from whatworks.records.access import persons_visible_to
+from whatworks.accounts.models import Role, User
+from whatworks.records.access import PERSON_VIEWER_ROLES
 from whatworks.records.choices import Pathway
 from whatworks.records.forms import DateInput
 from whatworks.reintegration.catalogue import support_needs
@@ -43,16 +44,14 @@ class PathwayForm(forms.Form):
 
 
 def _owner_choices(person) -> list[tuple[int, str]]:
+    """Active staff who can see the person (the rule of records.access, in one query)."""
     staff = (
-        User.objects.filter(is_active=True)
-        .exclude(role="analyst")
+        User.objects.filter(is_active=True, role__in=PERSON_VIEWER_ROLES)
+        .filter(Q(role=Role.ADMINISTRATOR) | Q(facilities=person.current_facility_id))
+        .distinct()
         .order_by("last_name", "first_name", "username")
     )
-    return [
-        (user.pk, user.get_full_name() or user.username)
-        for user in staff
-        if persons_visible_to(user).filter(pk=person.pk).exists()
-    ]
+    return [(user.pk, user.get_full_name() or user.username) for user in staff]
 
 
 class TaskForm(forms.Form):

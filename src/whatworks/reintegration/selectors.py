@@ -119,12 +119,8 @@ def unresolved_needs(
             found.append(Unresolved(f"pathway:{pathway.value}", str(pathway.label)))
     overdue = sum(1 for t in tasks if t.status == TaskStatus.OPEN and t.due_date < on)
     if overdue:
-        found.append(
-            Unresolved(
-                "overdue_tasks",
-                _("%(count)d overdue task(s)") % {"count": overdue},
-            )
-        )
+        label = ngettext("%(count)d overdue task", "%(count)d overdue tasks", overdue)
+        found.append(Unresolved("overdue_tasks", label % {"count": overdue}))
     return found
 
 
@@ -203,6 +199,17 @@ def person_preparation(
                 can_edit=access.can_edit_pathway(viewer, pathway.value),
             )
         )
+    arrangements = list(preparation.arrangements.all()) if preparation else []
+    see_health = access.can_see_health_arrangements(viewer)
+    for arrangement in arrangements:
+        arrangement.can_edit = access.can_edit_arrangement(viewer, arrangement.kind)
+        arrangement.withheld = arrangement.kind in access.HEALTH_ARRANGEMENTS and not see_health
+        if arrangement.withheld:
+            # Display copies only; nothing here is saved.
+            arrangement.description = arrangement.provider_name = arrangement.notes = ""
+            arrangement.provider = None
+    for task in tasks:
+        task.can_edit = access.can_edit_pathway(viewer, task.pathway)
     return PersonPreparation(
         episode=episode,
         preparation=preparation,
@@ -215,7 +222,7 @@ def person_preparation(
         ),
         pathways=rows,
         tasks=tasks,
-        arrangements=list(preparation.arrangements.all()) if preparation else [],
+        arrangements=arrangements,
         handovers=list(preparation.handovers.select_related("created_by")) if preparation else [],
         unresolved=unresolved_needs(preparation, on=on),
     )
@@ -487,7 +494,7 @@ def release_summary(
                 )
                 if part
             )
-            if (
+            if arrangement.withheld or (
                 arrangement.kind == ArrangementKind.MEDICATION
                 and recipient == HandoverRecipient.PROBATION
             ):

@@ -11,7 +11,7 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from whatworks.accounts.models import User
@@ -102,11 +102,18 @@ def preparation_start(*, actor, episode: CustodyEpisode) -> ReleasePreparation:
 
 
 def preparation_for_update(*, actor, episode: CustodyEpisode) -> ReleasePreparation:
-    """The episode's preparation, opened on first use (inside the caller's transaction)."""
+    """The episode's preparation, opened on first use (inside the caller's transaction).
+
+    Two staff saving the first change at once: the second insert hits the unique episode,
+    rolls back to its savepoint and uses the preparation the first one opened."""
     existing = ReleasePreparation.objects.select_for_update().filter(episode=episode).first()
     if existing is not None:
         return existing
-    return _create_preparation(actor=actor, episode=episode, on=today())
+    try:
+        with transaction.atomic():
+            return _create_preparation(actor=actor, episode=episode, on=today())
+    except IntegrityError:
+        return ReleasePreparation.objects.select_for_update().get(episode=episode)
 
 
 @transaction.atomic
@@ -319,8 +326,8 @@ def _arrangement_errors(arrangement: Arrangement) -> dict[str, list[str]]:
 
 def _provider_errors(errors, arrangement: Arrangement, provider) -> None:
     """A directory provider must be active and serve the arrangement's pathway."""
-    if provider is None:
-        return
+    if provider is None or arrangement.kind not in ArrangementKind.values:
+        return  # an unknown kind is reported by _arrangement_errors
     if not provider.active:
         add_error(errors, "provider", _("This provider is no longer active."))
     elif arrangement.pathway not in provider.pathways:

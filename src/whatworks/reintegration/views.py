@@ -319,18 +319,28 @@ def handover_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def _handover_or_404(request: HttpRequest, handover_id: int) -> Handover:
+    """A stored handover in the viewer's scope. The person's copy names medication, so it
+    opens only for roles that see health arrangements (PermissionError otherwise)."""
     try:
-        return Handover.objects.select_related("preparation__person").get(
+        handover = Handover.objects.select_related("preparation__person").get(
             pk=handover_id, preparation__in=access.preparations_visible_to(request.user)
         )
     except Handover.DoesNotExist as error:
         raise Http404 from error
+    if handover.recipient == HandoverRecipient.PERSON and not (
+        access.can_see_health_arrangements(request.user)
+    ):
+        raise PermissionError
+    return handover
 
 
 @login_required
 @require_GET
 def handover_detail(request: HttpRequest, handover_id: int) -> HttpResponse:
-    handover = _handover_or_404(request, handover_id)
+    try:
+        handover = _handover_or_404(request, handover_id)
+    except PermissionError:
+        return forbidden(request, _("The person's copy holds health information."))
     context = {
         "person": handover.preparation.person,
         "summary": handover.summary,
@@ -342,7 +352,10 @@ def handover_detail(request: HttpRequest, handover_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def handover_pdf(request: HttpRequest, handover_id: int) -> HttpResponse:
-    handover = _handover_or_404(request, handover_id)
+    try:
+        handover = _handover_or_404(request, handover_id)
+    except PermissionError:
+        return forbidden(request, _("The person's copy holds health information."))
     response = HttpResponse(summary_pdf(handover.summary), content_type="application/pdf")
     name = f"handover-{handover.preparation.person.prison_number}-{handover.pk}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -469,3 +469,116 @@ def test_summary_is_written_in_the_language_asked_for(alice, preparation, person
     portuguese = selectors.release_summary(viewer=alice, person=person_in_a, language="pt-br")
     assert (spanish["title"], portuguese["title"]) == ("Resumen de egreso", "Resumo de saída")
     assert spanish["sections"][0]["title"] != portuguese["sections"][0]["title"]
+
+
+def test_programme_staff_do_not_see_medication_details(
+    client, alice, pablo, preparation, person_in_a
+):
+    _arrange(alice, preparation, kind="medication", status="confirmed", description="Sertraline")
+    handover = services.handover_record(
+        actor=alice,
+        preparation=preparation,
+        recipient="person",
+        handed_over_on=datetime.date(2026, 11, 2),
+        summary=selectors.release_summary(
+            viewer=alice, person=person_in_a, language="en", recipient="person"
+        ),
+        language="en",
+    )
+    client.force_login(pablo)
+    page = client.get(reverse("person-reintegration", args=[person_in_a.pk])).content.decode()
+    assert "Sertraline" not in page and "details withheld" in page
+    summary = client.get(reverse("release-summary", args=[person_in_a.pk]) + "?for=person")
+    assert "Sertraline" not in summary.content.decode()
+    assert client.get(reverse("handover-detail", args=[handover.pk])).status_code == 403
+    assert client.get(reverse("handover-pdf", args=[handover.pk])).status_code == 403
+    api = client.get(f"/api/v1/persons/{person_in_a.pk}/release-preparation").json()
+    assert "Sertraline" not in str(api)
+    client.force_login(alice)
+    assert (
+        "Sertraline" in client.get(reverse("handover-detail", args=[handover.pk])).content.decode()
+    )
+
+
+def test_task_and_arrangement_pages(client, alice, bruno, helena, preparation, person_in_a):
+    client.force_login(alice)
+    response = client.post(
+        reverse("release-task-new", args=[person_in_a.pk]),
+        {
+            "pathway": "finance_id",
+            "description": "Book the civil registry",
+            "owner": bruno.pk,
+            "due_date": "2026-12-01",
+        },
+    )
+    assert response.status_code == 400  # bruno works elsewhere: not offered, not accepted
+    response = client.post(
+        reverse("release-task-new", args=[person_in_a.pk]),
+        {
+            "pathway": "finance_id",
+            "description": "Book the civil registry",
+            "owner": alice.pk,
+            "due_date": "2026-12-01",
+        },
+    )
+    assert response.status_code == 302
+    task = preparation.tasks.get()
+    response = client.post(
+        reverse("release-task-status", args=[task.pk]),
+        {"status": "done", "completed_on": "2026-11-20"},
+    )
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.status, task.completed_on) == ("done", datetime.date(2026, 11, 20))
+    housing = _arrange(alice, preparation, kind="accommodation", detail_type="family")
+    edit = reverse("arrangement-edit", args=[housing.pk])
+    response = client.post(edit, {"detail_type": "family", "status": "confirmed"})
+    assert response.status_code == 302
+    housing.refresh_from_db()
+    assert housing.status == "confirmed" and housing.confirmed_on is not None
+    client.force_login(helena)
+    assert client.get(edit).status_code == 403
+    assert client.get(reverse("release-task-status", args=[task.pk])).status_code == 403
+    client.force_login(bruno)
+    assert client.get(edit).status_code == 404
+    assert client.get(reverse("release-task-status", args=[task.pk])).status_code == 404
+
+
+def test_handover_of_a_person_out_of_scope_is_not_found(client, alice, bruno, preparation):
+    handover = services.handover_record(
+        actor=alice,
+        preparation=preparation,
+        recipient="probation",
+        handed_over_on=datetime.date(2026, 11, 2),
+        summary={
+            "title": "x",
+            "recipient": "x",
+            "language": "en",
+            "generated_on": "x",
+            "facts": [],
+            "sections": [],
+        },
+        language="en",
+    )
+    client.force_login(bruno)
+    assert client.get(reverse("handover-detail", args=[handover.pk])).status_code == 404
+    assert client.get(reverse("handover-pdf", args=[handover.pk])).status_code == 404
+
+
+def test_an_unknown_arrangement_kind_is_a_field_error_not_a_crash(client, alice, dora, person_in_a):
+    from whatworks.community import services as community
+
+    provider = community.provider_create(
+        actor=dora, data={"name": "Hogar", "kind": "housing", "pathways": ["accommodation"]}
+    )
+    from whatworks.accounts.services import api_token_create
+
+    _, raw = api_token_create(actor=alice, user=alice, name="t")
+    response = client.post(
+        f"/api/v1/persons/{person_in_a.pk}/release-preparation/arrangements",
+        data={"kind": "spaceship", "provider_id": provider.pk},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert response.status_code == 422
+    assert ["body", "kind"] in [d["loc"] for d in response.json()["detail"]]
