@@ -18,6 +18,7 @@ from whatworks.accounts.models import Role
 from whatworks.community.models import FollowUpContact, ProviderReferral
 from whatworks.records.access import (
     can_edit_records,
+    can_view_outcomes,
     can_view_persons,
     is_active_staff,
     persons_visible_to,
@@ -42,6 +43,20 @@ def can_view_community_records(user) -> bool:
 def can_write_community_records(user) -> bool:
     """Refer to providers, move referrals, record follow-up contacts (persons in scope)."""
     return can_edit_records(user)
+
+
+def can_see_health_outcomes(user) -> bool:
+    """Substance use and treatment continuity found at a follow-up are health information
+    (ADR 0010): the roles that see the health flags."""
+    from whatworks.health.access import can_view_flags
+
+    return can_view_flags(user)
+
+
+def can_see_justice_outcomes(user) -> bool:
+    """Contact with justice found at a follow-up: the roles that see police and court
+    records."""
+    return can_view_outcomes(user)
 
 
 def can_view_followup_counts(user) -> bool:

@@ -1,8 +1,9 @@
 """Read-only JSON endpoints for the community app, scoped exactly like the web pages.
 
-Not registered yet: ``whatworks/api.py`` adds it with ``api.add_router("", router)``. A
-person outside the caller's scope is a 404, like a missing one; a role without access gets
-403.
+A person outside the caller's scope is a 404, like a missing one; a role without access
+gets 403. Follow-up findings on substance use and treatment continuity are null for roles
+that do not see health data, and contact with justice for roles that do not see police and
+court records.
 """
 
 from __future__ import annotations
@@ -66,9 +67,9 @@ class FollowUpOut(Schema):
     contact_mode: str
     housing_status: str
     employment_status: str
-    substance_use: str
-    treatment_continuity: str
-    justice_contact: str
+    substance_use: str | None
+    treatment_continuity: str | None
+    justice_contact: str | None
 
 
 class PersonCommunityOut(Schema):
@@ -149,6 +150,8 @@ def person_community(request, person_id: int):
         }
         for referral in selectors.person_referrals(viewer=request.user, person=person)
     ]
+    show_health = access.can_see_health_outcomes(request.user)
+    show_justice = access.can_see_justice_outcomes(request.user)
     follow_ups = [
         {
             "id": row.contact.pk,
@@ -163,9 +166,10 @@ def person_community(request, person_id: int):
             "contact_mode": row.contact.contact_mode,
             "housing_status": row.contact.housing_status,
             "employment_status": row.contact.employment_status,
-            "substance_use": row.contact.substance_use,
-            "treatment_continuity": row.contact.treatment_continuity,
-            "justice_contact": row.contact.justice_contact,
+            # Withheld (null) from roles that do not see health data or police records.
+            "substance_use": row.contact.substance_use if show_health else None,
+            "treatment_continuity": row.contact.treatment_continuity if show_health else None,
+            "justice_contact": row.contact.justice_contact if show_justice else None,
         }
         for row in selectors.person_followups(viewer=request.user, person=person)
     ]

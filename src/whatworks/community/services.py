@@ -497,6 +497,7 @@ def followup_contact_record(
                 add_error(errors, field, _("Choose one (“unknown” if it was not asked)."))
     elif status in (FollowUpStatus.MISSED, FollowUpStatus.CANCELLED):
         # No contact took place: nothing is known about the person's situation.
+        contact.contact_date = None
         contact.contact_mode = ""
         for field in OUTCOME_FIELDS:
             setattr(contact, field, "")

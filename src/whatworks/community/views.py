@@ -174,6 +174,8 @@ def person_community(request: HttpRequest, person_id: int) -> HttpResponse:
         "unscheduled_releases": unscheduled,
         "can_write": access.can_write_community_records(request.user),
         "grace_days": grace_days(),
+        "show_health": access.can_see_health_outcomes(request.user),
+        "show_justice": access.can_see_justice_outcomes(request.user),
     }
     return render(request, "community/person_community.html", context)
 
@@ -206,6 +208,8 @@ def referral_new(request: HttpRequest, person_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_transition(request: HttpRequest, referral_id: int) -> HttpResponse:
+    if not access.can_write_community_records(request.user):
+        return forbidden(request, _("Your role cannot change community records."))
     try:
         referral = access.access_referral_for_edit(request.user, referral_id)
     except ProviderReferral.DoesNotExist as error:
@@ -230,6 +234,8 @@ def referral_transition(request: HttpRequest, referral_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def followup_record(request: HttpRequest, contact_id: int) -> HttpResponse:
+    if not access.can_write_community_records(request.user):
+        return forbidden(request, _("Your role cannot change community records."))
     try:
         contact = access.access_contact_for_edit(request.user, contact_id)
     except FollowUpContact.DoesNotExist as error:

@@ -276,3 +276,77 @@ def test_back_in_custody_by_the_due_date_is_neither_due_nor_missed(alice, person
     overview = selectors.followups_due(viewer=alice, today=datetime.date(2026, 7, 20))
     assert overview.due_soon == []
     assert [row.contact.month for row in overview.missed] == [3, 1]
+
+
+def test_follow_up_findings_are_shown_by_role(client, alice, pablo, helena, person_in_a):
+    import datetime as dt
+
+    from django.urls import reverse
+
+    from whatworks.community import services as community
+    from whatworks.records.services import custody_release
+
+    episode = person_in_a.custody_episodes.get()
+    custody_release(
+        actor=alice,
+        episode=episode,
+        release_date=dt.date(2025, 1, 10),
+        release_type="end_of_sentence",
+    )
+    contact = episode.follow_ups.get(month=1)
+    community.followup_contact_record(
+        actor=alice,
+        contact=contact,
+        data={
+            "status": "done",
+            "contact_date": dt.date(2025, 2, 11),
+            "contact_mode": "phone",
+            "housing_status": "stable",
+            "employment_status": "employed",
+            "substance_use": "problematic",
+            "treatment_continuity": "stopped",
+            "justice_contact": "yes",
+        },
+    )
+    url = reverse("person-community", args=[person_in_a.pk])
+    api = f"/api/v1/persons/{person_in_a.pk}/community"
+    seen = {}
+    for user in (alice, pablo, helena):
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        row = next(f for f in client.get(api).json()["follow_ups"] if f["month"] == 1)
+        seen[user.username] = (
+            "Problematic" in page,
+            "Justice" in page,
+            row["substance_use"],
+            row["justice_contact"],
+        )
+    assert seen == {
+        "alice": (True, True, "problematic", "yes"),
+        "pablo": (False, False, None, None),
+        "helena": (True, False, "problematic", None),
+    }
+    client.force_login(pablo)
+    record = reverse("community-followup-record", args=[contact.pk])
+    assert client.get(record).status_code == 403
+
+
+def test_a_missed_contact_keeps_no_contact_date(alice, person_in_a):
+    import datetime as dt
+
+    from whatworks.community import services as community
+    from whatworks.records.services import custody_release
+
+    episode = person_in_a.custody_episodes.get()
+    custody_release(
+        actor=alice,
+        episode=episode,
+        release_date=dt.date(2025, 1, 10),
+        release_type="end_of_sentence",
+    )
+    contact = community.followup_contact_record(
+        actor=alice,
+        contact=episode.follow_ups.get(month=1),
+        data={"status": "missed", "contact_date": dt.date(2025, 2, 11), "contact_mode": "phone"},
+    )
+    assert contact.contact_date is None and contact.contact_mode == ""

@@ -30,8 +30,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         months_back = options["months_back"]
-        if months_back < 1:
-            raise CommandError(f"--months-back {months_back}: give 1 or more")
+        if not 1 <= months_back <= 1200:
+            raise CommandError(f"--months-back {months_back}: give 1 to 1200")
         day = today()
         if options["today"]:
             try:
