@@ -1,5 +1,5 @@
 """Fairness audit of risk instruments: group metrics on a small hand-checked table, proxy
-features, gaps and the trade-off notes (issue 9)."""
+features, gaps and the trade-off notes; the model card page (issue 9)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import pytest
 from fairlearn.metrics import false_negative_rate, false_positive_rate
 from sklearn.metrics import roc_auc_score
 
+from whatworks.analytics.riskmodel.card import model_card_html
 from whatworks.analytics.riskmodel.fairness import (
     fairness_report,
     proxy_features,
     threshold_metrics,
 )
-from whatworks.analytics.riskmodel.metrics import RiskModelInputError
+from whatworks.analytics.riskmodel.metrics import RiskModelInputError, validation_report
 
 # Hand-checked table: two groups, flag when score >= threshold.
 #   group A: y 1 1 0 0 0     score 3 1 2 0 1
@@ -181,3 +182,81 @@ def test_fairness_report_by_group_gaps_and_notes(cohort):
     eth = report["ethnicity"]
     assert eth["by_group"]["not recorded"]["suppressed"] is True
     assert not any(r["group"] == "not recorded" and r["fpr"] is not None for r in eth["thresholds"])
+
+
+# -- model card -----------------------------------------------------------------------------
+
+
+def test_model_card_is_a_self_contained_page_with_every_section(cohort):
+    y, score, probability, sex, _, _, frame = cohort
+    band = np.where(score < 2, "low", np.where(score < 4, "moderate", "high"))
+    order = ["low", "moderate", "high"]
+    metrics = validation_report(
+        y, score=score, probability=probability, band=band, band_order=order, groups={"sex": sex}
+    )
+    fairness = fairness_report(
+        y,
+        score,
+        probability=probability,
+        thresholds=[2, 4],
+        groups={"sex": sex},
+        frame=frame,
+        features=["height"],
+    )
+    card = {
+        "title": "Rearrest <2 years> & more",
+        "data": {"description": "Releases", "period": "2019-2023", "n": 1500, "events": 700},
+        "outcome_definition": "Rearrest within two years of release",
+        "intended_use": "Allocate supervision intensity; never sentencing.",
+        "limits": ["Fitted on one jurisdiction"],
+        "items": [
+            {
+                "label": "Prior convictions",
+                "points": [{"condition": "3 or more", "points": 3}],
+            }
+        ],
+        "bands": [{"code": "low", "label": "Low", "min": 0, "max": 1, "observed_rate": 0.2}],
+        "metrics": metrics,
+        "benchmarks": {
+            "point_score_auc": metrics["auc"],
+            "logistic_auc": 0.751,
+            "gradient_boosting_auc": None,
+        },
+        "fairness": fairness,
+        "generated_by": "whatworks riskmodel fit",
+        "seed": 0,
+    }
+    page = model_card_html(card)
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<style>") == 1
+    for forbidden in ("<script", "src=", "href=", "style=", "@import", "url("):
+        assert forbidden not in page
+    assert "Rearrest &lt;2 years&gt; &amp; more" in page and "<2 years>" not in page
+    for heading in (
+        "Data and period",
+        "Outcome",
+        "Intended use",
+        "Limits",
+        "Items and points",
+        "Validation metrics",
+        "Calibration by band",
+        "Calibration by score",
+        "Calibration curve",
+        "Band shares",
+        "Benchmarks",
+        "Metrics by group",
+        "Fairness",
+    ):
+        assert f">{heading}</h" in page, heading
+    auc = metrics["auc"]
+    assert f"{auc['value']:.3f} (95% {auc['low']:.3f} to {auc['high']:.3f}, DeLong)" in page
+    assert "0.751" in page and "<svg" in page
+    assert "height" in page and '<span class="flag">yes</span>' in page
+    assert "cannot also give every group the same" in page
+
+
+def test_model_card_with_little_information_says_so():
+    page = model_card_html({"title": "Draft"})
+    assert "No validation metrics given." in page
+    assert "No fairness audit was run" in page
+    assert "not given" in page
