@@ -180,7 +180,7 @@ CALIBRATION_HEADERS = ["", "People", "Events", "Observed", "Observed 95% (Wilson
 
 def _calibration_svg(curve: list[dict[str, Any]]) -> str:
     """Observed against mean predicted per probability bin, with the diagonal."""
-    size, pad = 240, 30
+    size, pad = 250, 38
     inner = size - 2 * pad
 
     def xy(p: float, o: float) -> tuple[float, float]:
@@ -217,8 +217,8 @@ def _calibration_svg(curve: list[dict[str, Any]]) -> str:
         f'<text x="{size / 2}" y="{size - 4}" font-size="10" text-anchor="middle">predicted</text>'
     )
     parts.append(
-        f'<text x="10" y="{size / 2}" font-size="10" text-anchor="middle" '
-        f'transform="rotate(-90 10 {size / 2})">observed</text>'
+        f'<text x="12" y="{size / 2}" font-size="10" text-anchor="middle" '
+        f'transform="rotate(-90 12 {size / 2})">observed</text>'
     )
     parts.append("</svg>")
     return "".join(parts)
