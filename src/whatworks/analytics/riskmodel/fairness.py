@@ -39,23 +39,19 @@ OVERALL = "overall"
 # -- threshold metrics ----------------------------------------------------------------------
 
 
-def _tp(y_true, y_pred) -> int:
-    return int(np.sum((np.asarray(y_true) == 1) & (np.asarray(y_pred) == 1)))
-
-
-def _fp(y_true, y_pred) -> int:
-    return int(np.sum((np.asarray(y_true) == 0) & (np.asarray(y_pred) == 1)))
-
-
-def _fn(y_true, y_pred) -> int:
-    return int(np.sum((np.asarray(y_true) == 1) & (np.asarray(y_pred) == 0)))
-
-
-def _tn(y_true, y_pred) -> int:
-    return int(np.sum((np.asarray(y_true) == 0) & (np.asarray(y_pred) == 0)))
-
-
-_COUNTS = {"tp": _tp, "fp": _fp, "fn": _fn, "tn": _tn}
+def _confusion(y_true, y_pred) -> list[list[int]]:
+    """Per threshold (a column of ``y_pred``): [TP, FP, FN, TN]."""
+    truth = np.asarray(y_true).reshape(-1, 1) == 1
+    flagged = np.asarray(y_pred).reshape(truth.shape[0], -1) == 1
+    return np.stack(
+        [
+            (truth & flagged).sum(axis=0),
+            (~truth & flagged).sum(axis=0),
+            (truth & ~flagged).sum(axis=0),
+            (~truth & ~flagged).sum(axis=0),
+        ],
+        axis=1,
+    ).tolist()
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -109,21 +105,30 @@ def threshold_metrics(
         raise RiskModelInputError("thresholds: give at least one band threshold")
     ts = [float(t) for t in as_score(list(thresholds), name="thresholds")]
     order = sorted(set(labels), key=lambda v: (v == NOT_RECORDED, v))
+    # One MetricFrame for all thresholds: y_pred holds one column per threshold.
+    flagged = (ss[:, None] >= np.asarray(ts)[None, :]).astype(np.int8)
+    frame = MetricFrame(
+        metrics={"confusion": _confusion},
+        y_true=yy,
+        y_pred=flagged,
+        sensitive_features=labels,
+    )
+    by_group = frame.by_group["confusion"]
+    overall = frame.overall["confusion"]
     rows: list[dict[str, Any]] = []
-    for t in ts:
-        flagged = (ss >= t).astype(int)
-        frame = MetricFrame(metrics=_COUNTS, y_true=yy, y_pred=flagged, sensitive_features=labels)
-        by_group = frame.by_group
+    for k, t in enumerate(ts):
         for value in order:
-            counts = {k: int(by_group.loc[value, k]) for k in _COUNTS}
-            row = {"threshold": t, "group": value, **_rates(**counts), "suppressed": False}
+            tp, fp, fn, tn = by_group.loc[value][k]
+            row = {"threshold": t, "group": value, **_rates(tp, fp, fn, tn), "suppressed": False}
             if row["n"] < min_group_size:
                 row.update(
                     events=None, fpr=None, fnr=None, ppv=None, selection_rate=None, suppressed=True
                 )
             rows.append(row)
-        overall = {k: int(frame.overall[k]) for k in _COUNTS}
-        rows.append({"threshold": t, "group": OVERALL, **_rates(**overall), "suppressed": False})
+        tp, fp, fn, tn = overall[k]
+        rows.append(
+            {"threshold": t, "group": OVERALL, **_rates(tp, fp, fn, tn), "suppressed": False}
+        )
     return rows
 
 

@@ -84,6 +84,13 @@ def _rows(mask: np.ndarray) -> str:
 def as_outcome(y: Any, *, name: str = "outcome") -> np.ndarray:
     """The outcome as an int array of 0 and 1, or :class:`RiskModelInputError`."""
     raw = _to_list_or_array(y)
+    if (
+        isinstance(raw, np.ndarray)
+        and raw.size
+        and raw.dtype.kind in "biu"
+        and np.isin(raw, (0, 1)).all()
+    ):
+        return raw.ravel().astype(np.int64)
     arr = np.asarray(raw, dtype=object).ravel()
     if arr.size == 0:
         raise RiskModelInputError(f"{name}: no rows")
@@ -114,10 +121,13 @@ def as_score(values: Any, *, name: str = "score", n: int | None = None) -> np.nd
     """Numbers as a float array; missing or NaN values are refused, naming the rows."""
     raw = _to_list_or_array(values)
     try:
-        arr = np.asarray(
-            [np.nan if v is None else v for v in np.asarray(raw, dtype=object).ravel()],
-            dtype=float,
-        )
+        if isinstance(raw, np.ndarray) and raw.dtype.kind in "biuf":
+            arr = raw.astype(float).ravel()
+        else:
+            arr = np.asarray(
+                [np.nan if v is None else v for v in np.asarray(raw, dtype=object).ravel()],
+                dtype=float,
+            )
     except (TypeError, ValueError) as exc:
         raise RiskModelInputError(f"{name} must be numeric ({exc})") from None
     if n is not None and arr.size != n:
@@ -142,9 +152,12 @@ def as_probability(values: Any, *, name: str = "probability", n: int | None = No
 def as_labels(values: Any, *, name: str, n: int | None = None) -> list[str]:
     """Group or band values as strings; missing values become ``"not recorded"``."""
     raw = _to_list_or_array(values)
+    typed = np.asarray(raw)
+    if n is not None and typed.size != n:
+        raise RiskModelInputError(f"{name} has {typed.size} values but the outcome has {n}")
+    if typed.dtype.kind in "USbiu":  # strings, booleans, integers: nothing can be missing
+        return typed.astype(str).ravel().tolist()
     arr = list(np.asarray(raw, dtype=object).ravel())
-    if n is not None and len(arr) != n:
-        raise RiskModelInputError(f"{name} has {len(arr)} values but the outcome has {n}")
     out = []
     for v in arr:
         if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -185,20 +198,9 @@ def wilson_interval(events: int, n: int, *, level: float = 0.95) -> tuple[float,
 
 def _midrank(x: np.ndarray) -> np.ndarray:
     """Ranks from 1, ties sharing the mean of their ranks."""
-    order = np.argsort(x, kind="mergesort")
-    sorted_x = x[order]
-    n = x.size
-    ranks_sorted = np.empty(n, dtype=float)
-    i = 0
-    while i < n:
-        j = i
-        while j < n and sorted_x[j] == sorted_x[i]:
-            j += 1
-        ranks_sorted[i:j] = 0.5 * (i + j - 1) + 1
-        i = j
-    out = np.empty(n, dtype=float)
-    out[order] = ranks_sorted
-    return out
+    from scipy.stats import rankdata
+
+    return rankdata(x, method="average")
 
 
 def delong_components(y: np.ndarray, score: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
