@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binomtest, rankdata
 from sklearn.metrics import roc_auc_score
 from statsmodels.stats.proportion import proportion_confint
 
@@ -98,7 +98,10 @@ def test_delong_se_agrees_with_bootstrap_and_hanley_mcneil(sample):
     boot = []
     for _ in range(1000):
         idx = rng.integers(0, y.size, y.size)
-        boot.append(roc_auc_score(y[idx], score[idx]))
+        yb, sb = y[idx], score[idx]
+        m = yb.sum()
+        # Mann-Whitney from rank sums (the same value as roc_auc_score, faster in a loop).
+        boot.append((rankdata(sb)[yb == 1].sum() - m * (m + 1) / 2) / (m * (yb.size - m)))
     boot_se = float(np.std(boot, ddof=1))
     # Figures with these seeds: AUC 0.8711; SE DeLong 0.01452, bootstrap (1000) 0.01448,
     # Hanley-McNeil 0.01455; DeLong 95% (0.8427, 0.8996), bootstrap percentiles (0.8406, 0.8990).
