@@ -15,6 +15,8 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
+from whatworks.analytics.riskmodel.metrics import wilson_interval
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
        padding: 0 1rem; color: #111; line-height: 1.4; }
@@ -162,17 +164,25 @@ def _items_section(card: dict[str, Any]) -> str:
 
 
 def _calibration_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
-    return [
-        [
-            _e(r.get("group")),
-            _num(r.get("n")),
-            _num(r.get("events")),
-            _pct(r.get("observed")),
-            f"{_pct(r.get('observed_low'))} to {_pct(r.get('observed_high'))}",
-            _pct(r.get("predicted")),
-        ]
-        for r in rows
-    ]
+    """Rows of ``calibration_table``; rows keyed by ``total`` without intervals (as the fit's
+    ``calibration_by_total``) get their Wilson interval here."""
+    out = []
+    for r in rows:
+        low, high = r.get("observed_low"), r.get("observed_high")
+        n, events = r.get("n"), r.get("events")
+        if (low is None or high is None) and isinstance(n, int) and isinstance(events, int) and n:
+            low, high = wilson_interval(events, n)
+        out.append(
+            [
+                _e(r.get("group", r.get("total"))),
+                _num(n),
+                _num(events),
+                _pct(r.get("observed")),
+                f"{_pct(low)} to {_pct(high)}",
+                _pct(r.get("predicted")),
+            ]
+        )
+    return out
 
 
 CALIBRATION_HEADERS = ["", "People", "Events", "Observed", "Observed 95% (Wilson)", "Predicted"]

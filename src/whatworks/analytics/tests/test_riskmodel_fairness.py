@@ -255,6 +255,21 @@ def test_model_card_is_a_self_contained_page_with_every_section(cohort):
     assert "cannot also give every group the same" in page
 
 
+def test_model_card_reads_the_fits_calibration_by_total():
+    metrics = {
+        "n": 20,
+        "events": 8,
+        "auc": {"value": 0.7, "low": 0.5, "high": 0.9, "method": "DeLong"},
+        "calibration_by_total": [
+            {"total": 3, "n": 10, "events": 3, "observed": 0.3, "predicted": 0.28}
+        ],
+    }
+    page = model_card_html({"title": "t", "metrics": metrics})
+    # Wilson 3/10: 10.8% to 60.3%.
+    assert "<td>3</td>" in page and "10.8% to 60.3%" in page
+    assert "0.700 (95% 0.500 to 0.900, DeLong)" in page
+
+
 def test_model_card_with_little_information_says_so():
     page = model_card_html({"title": "Draft"})
     assert "No validation metrics given." in page
