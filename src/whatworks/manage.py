@@ -1,9 +1,9 @@
 """The `whatworks` console command: Django's management entry point plus our own commands.
 
-`whatworks simulate`, `whatworks recidivism`, `whatworks instrument` and `whatworks evaluate`
-are routed to the pure-Python analytics package before Django starts, so they need no database
-and no secret key: they work on any extract. `whatworks demo` switches on demo mode and
-provides the demo's generated secret key, which is the only way the app starts without
+`whatworks simulate`, `whatworks recidivism`, `whatworks instrument`, `whatworks evaluate` and
+`whatworks riskmodel` are routed to the pure-Python analytics package before Django starts, so
+they need no database and no secret key: they work on any extract. `whatworks demo` switches on
+demo mode and provides the demo's generated secret key, which is the only way the app starts without
 SECRET_KEY.
 """
 
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from whatworks.analytics.evaluation.cli import main as evaluate_main
 
         return evaluate_main(argv[2:])
+    if command == "riskmodel":
+        from whatworks.analytics.riskmodel.cli import main as riskmodel_main
+
+        return riskmodel_main(argv[2:])
     if command == "demo":
         from whatworks.environment import data_dir, ensure_demo_secret_key
 

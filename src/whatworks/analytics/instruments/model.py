@@ -145,6 +145,9 @@ class Instrument:
     reassessment_intervals: tuple[ReassessmentInterval, ...] = ()
     before_release_days: int | None = None
     source: str = ""
+    # Optional: how the instrument was validated on outcomes (data, outcome, n, events,
+    # auc, auc_low, auc_high, ...); see schema.json.
+    validation: dict[str, Any] | None = None
 
     def item(self, item_id: str) -> Item:
         return self._items_by_id[item_id]
@@ -458,6 +461,7 @@ def instrument_from_mapping(data: Any, *, source: str = "<mapping>") -> Instrume
         ),
         before_release_days=reassessment.get("before_release_days"),
         source=source,
+        validation=dict(data["validation"]) if "validation" in data else None,
     )
 
 
