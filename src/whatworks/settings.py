@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "whatworks.reintegration",
     "whatworks.community",
     "whatworks.outcomes",
+    "whatworks.riskmodels",
     "whatworks.demo",
 ]
 

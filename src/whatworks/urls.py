@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("whatworks.reintegration.urls")),
     path("", include("whatworks.community.urls")),
     path("", include("whatworks.outcomes.urls")),
+    path("", include("whatworks.riskmodels.urls")),
     path("", include("whatworks.web.urls")),
 ]

@@ -5,6 +5,7 @@ from whatworks.evaluation.access import can_view_evaluations
 from whatworks.outcomes.access import can_review_links
 from whatworks.records.access import can_view_evidence, can_view_persons
 from whatworks.reintegration.access import can_view_preparation
+from whatworks.riskmodels.access import can_use_riskmodels
 from whatworks.treatment.access import (
     can_deliver,
     can_plan,
@@ -29,4 +30,5 @@ def navigation(request):
         "nav_can_view_providers": can_view_providers(user),
         "nav_can_view_followups": can_view_followup_counts(user),
         "nav_can_review_links": can_review_links(user),
+        "nav_can_use_riskmodels": can_use_riskmodels(user),
     }
