@@ -32,7 +32,7 @@ import polars as pl
 
 from whatworks.analytics.riskmodel.metrics import RiskModelInputError
 
-MAX_BINS = 5
+MAX_BINS = 7
 MIN_BIN_SHARE = 0.05
 MIN_BIN_EVENTS = 5
 MIN_LEVEL_SHARE = 0.02
