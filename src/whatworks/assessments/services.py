@@ -110,12 +110,20 @@ def instrument_version_register(*, actor, definition: Mapping[str, Any]) -> Inst
 
 
 def instrument_version_current(*, actor, slug: str) -> InstrumentVersion:
-    """The version of the built-in instrument ``slug`` shipped now, stored on first use."""
+    """The version of the built-in instrument ``slug`` shipped now, stored on first use; for
+    a service's own instrument (a published local score), its latest registered version."""
     try:
         instrument = load_instrument(slug) if slug and "/" not in slug and "." not in slug else None
     except InstrumentError:
         instrument = None
     if instrument is None:
+        local = (
+            InstrumentVersion.objects.filter(slug=str(slug)[:64])
+            .order_by("-registered_at", "-id")
+            .first()
+        )
+        if local is not None:
+            return local
         raise ValidationError(
             {"instrument": [_("Unknown instrument: %(slug)s") % {"slug": str(slug)[:64]}]}
         )

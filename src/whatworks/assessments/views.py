@@ -30,7 +30,7 @@ from whatworks.assessments.access import (
 )
 from whatworks.assessments.charts import history_chart, needs_chart
 from whatworks.assessments.forms import AnswersForm, OverrideForm, StartAssessmentForm
-from whatworks.assessments.models import Assessment
+from whatworks.assessments.models import Assessment, InstrumentVersion
 from whatworks.records.access import persons_visible_to
 from whatworks.web.pages import add_service_errors, forbidden, person_or_404
 
@@ -45,9 +45,18 @@ def _assessment_or_404(user, assessment_id: int, *, for_edit: bool = False) -> A
 
 
 def _instrument_choices(user, language: str) -> list[tuple[str, str]]:
+    """The built-in instruments, then the service's own published scores (latest version)."""
+    instruments = list_instruments()
+    builtin = {instrument.slug for instrument in instruments}
+    local: dict[str, InstrumentVersion] = {}
+    for version in InstrumentVersion.objects.exclude(slug__in=builtin).order_by(
+        "registered_at", "id"
+    ):
+        local[version.slug] = version
+    instruments += [version.instrument for version in local.values()]
     return [
         (instrument.slug, f"{instrument.text('name', language)} ({instrument.version})")
-        for instrument in list_instruments()
+        for instrument in instruments
         if can_assess(user, instrument.slug)
     ]
 

@@ -135,6 +135,18 @@ def test_fit_publish_and_use_a_point_score(
     version = InstrumentVersion.objects.get(pk=run.published_version_id)
     assert version.definition == run.instrument_definition
 
+    # Staff can now assess a person with it, like any instrument.
+    from whatworks.assessments.services import assessment_start
+    from whatworks.records.models import Person
+
+    person = Person.objects.filter(current_facility__isnull=False).first()
+    alice.facilities.add(person.current_facility)
+    assessment = assessment_start(actor=alice, person=person, instrument_slug=version.slug)
+    assert assessment.instrument_version_id == version.pk
+    client.force_login(alice)
+    page = client.get(reverse("person-assessments", args=[person.pk])).content.decode()
+    assert "Puntaje local" in page
+
     # The published score can itself be validated on the records.
     again = run_now(
         carla,
