@@ -400,7 +400,12 @@ def _locked_review(actor, review: LinkReview) -> LinkReview:
     require(actor is None or can_review_links(actor), "This role cannot decide record links.")
     if actor is not None:
         access_link_review(actor, review.pk)
-    return LinkReview.objects.select_for_update().select_related("candidate").get(pk=review.pk)
+    # Lock the review only: the candidate is a nullable (outer) join PostgreSQL will not lock.
+    return (
+        LinkReview.objects.select_for_update(of=("self",))
+        .select_related("candidate")
+        .get(pk=review.pk)
+    )
 
 
 @transaction.atomic
