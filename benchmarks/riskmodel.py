@@ -3,9 +3,11 @@
 Targets: the point score's cross-validated AUC within 0.02 of plain logistic regression on
 the same features (both with the point score's encoding and with numeric features as
 straight lines), and expected calibration error (10 equal-width bins, out-of-fold) at most
-0.03. Prints one line per data set and exits 1 if a target is missed.
+0.03, each averaged over the cross-validation seeds (``--fit-seeds``, default 0 to 4: on
+432 rows a single split moves the ECE by +-0.02). Prints one line per data set and seed, one
+mean line per data set, then the figures as JSON; exits 1 if a mean misses a target.
 
-    uv run python benchmarks/riskmodel.py [--persons 20000] [--seed 1] [--fit-seed 0]
+    uv run python benchmarks/riskmodel.py [--persons 20000] [--seed 1] [--fit-seeds 0,1,2,3,4]
 
 Simulator frame (one row per person, ``simulate(SimulationConfig(persons=20000, seed=1))``):
 each person's first release (release types other than death and transfer) on or before the
@@ -158,19 +160,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1, help="simulator seed")
-    parser.add_argument("--fit-seed", type=int, default=0, help="cross-validation seed")
+    parser.add_argument(
+        "--fit-seeds", default="0,1,2,3,4", help="cross-validation seeds, comma-separated"
+    )
     args = parser.parse_args(argv)
-    frame = simulator_frame(args.persons, args.seed)
-    results = [
-        run(
+    seeds = [int(part) for part in args.fit_seeds.split(",") if part.strip()]
+    sets = [
+        (
             f"simulator persons={args.persons} seed={args.seed}",
-            frame,
+            simulator_frame(args.persons, args.seed),
             "reconvicted_2y",
             SIM_FEATURES,
-            args.fit_seed,
         ),
-        run("rossi", rossi_frame(), "arrest", ROSSI_FEATURES, args.fit_seed),
+        ("rossi", rossi_frame(), "arrest", ROSSI_FEATURES),
     ]
+    results, means = [], []
+    for name, frame, outcome, features in sets:
+        runs = [run(f"{name} cv-seed={seed}", frame, outcome, features, seed) for seed in seeds]
+        results.extend(runs)
+        mean = {
+            key: float(np.mean([r[key] for r in runs]))
+            for key in ("auc_gap_logistic", "auc_gap_logistic_linear", "ece", "brier")
+        }
+        mean["point_score_auc"] = float(np.mean([r["point_score_auc"]["value"] for r in runs]))
+        mean["ece_max"] = float(max(r["ece"] for r in runs))
+        mean["data"] = name
+        mean["meets_targets"] = bool(
+            mean["auc_gap_logistic"] <= AUC_GAP
+            and mean["auc_gap_logistic_linear"] <= AUC_GAP
+            and mean["ece"] <= MAX_ECE
+        )
+        means.append(mean)
     for r in results:
         auc = r["point_score_auc"]
         print(
@@ -182,8 +202,17 @@ def main(argv: list[str] | None = None) -> int:
             f"Brier {r['brier']:.3f}; {r['seconds']} s; "
             f"{'meets' if r['meets_targets'] else 'MISSES'} targets"
         )
-    print(json.dumps(results, default=float))
-    return 0 if all(r["meets_targets"] for r in results) else 1
+    for m in means:
+        print(
+            f"{m['data']} mean over cv seeds {args.fit_seeds}: "
+            f"AUC point {m['point_score_auc']:.3f}, "
+            f"gap to logistic {m['auc_gap_logistic']:+.3f}, to logistic (linear) "
+            f"{m['auc_gap_logistic_linear']:+.3f}; "
+            f"ECE {m['ece']:.3f} (largest {m['ece_max']:.3f}); "
+            f"{'meets' if m['meets_targets'] else 'MISSES'} targets"
+        )
+    print(json.dumps({"runs": results, "means": means}, default=float))
+    return 0 if all(m["meets_targets"] for m in means) else 1
 
 
 if __name__ == "__main__":

@@ -76,6 +76,8 @@ DEFAULT_BAND_RATES = (0.2, 0.4, 0.6)
 SCALE_FACTORS = np.linspace(0.3, 1.0, 15)
 LOCAL_SEARCH_PASSES = 3
 L2_C = 1.0
+# Numeric point bands rise or fall steadily (isotonic regression of their log-odds).
+MONOTONE_NUMERIC = True
 SHRINK = True
 
 
@@ -262,8 +264,13 @@ def _round(
     level_codes: list[np.ndarray],
     y: np.ndarray,
     max_points: int,
+    directions: list[int] | None = None,
 ) -> tuple[list[np.ndarray], float, float]:
-    """Integer points per level (scale search, then +-1 local search); the calibration."""
+    """Integer points per level (scale search, then +-1 local search); the calibration.
+
+    ``directions[i]`` is +1 or -1 when item i's points must rise or fall with its levels
+    (numeric bands), 0 otherwise; the local search keeps that order."""
+    directions = directions or [0] * len(log_odds)
     largest = max(float(lo.max()) for lo in log_odds)
     if largest <= 0:
         raise RiskModelInputError("no feature separates the outcome; no score can be built")
@@ -297,6 +304,8 @@ def _round(
                         continue
                     trial = [p.copy() for p in best]
                     trial[item][level] = value
+                    if directions[item] and np.any(np.diff(trial[item]) * directions[item] < 0):
+                        continue
                     ll = loglik(trial)
                     if ll > best_ll + 1e-6:
                         best, best_ll, improved = trial, ll, True
@@ -392,14 +401,22 @@ def _fit_once(
     matrix, owners = design(codes, encodings, chosen)
     model = LogisticRegression(C=L2_C, max_iter=2000)
     model.fit(matrix, y)
-    log_odds = []
+    log_odds, directions = [], []
     for feature in chosen:
         levels = np.zeros(len(encodings[feature].levels))
         for (owner, level), coef in zip(owners, model.coef_[0], strict=True):
             if owner == feature:
                 levels[level] = coef
+        direction = 0
+        if MONOTONE_NUMERIC and encodings[feature].kind == "numeric":
+            levels, direction = _monotone(
+                levels, np.bincount(codes[feature], minlength=levels.size)
+            )
         log_odds.append(levels - levels.min())
-    points, intercept, slope = _round(log_odds, [codes[f] for f in chosen], y, max_points)
+        directions.append(direction)
+    points, intercept, slope = _round(
+        log_odds, [codes[f] for f in chosen], y, max_points, directions
+    )
     items = []
     for feature, pts in zip(chosen, points, strict=True):
         if pts.max() == 0:
@@ -427,6 +444,19 @@ def _fit_once(
     max_total = int(sum(max(lv["points"] for lv in item["levels"]) for item in items))
     fitted.bands = _bands(total, y, max_total, slope, band_rates, band_cuts)
     return fitted
+
+
+def _monotone(levels: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int]:
+    """The closest (count-weighted least squares) monotone sequence to a numeric item's
+    level log-odds, rising or falling as their weighted trend does."""
+    from sklearn.isotonic import IsotonicRegression
+
+    index = np.arange(levels.size, dtype=float)
+    weights = counts.astype(float) + 1e-9
+    trend = np.sum(weights * (index - np.average(index, weights=weights)) * levels)
+    increasing = bool(trend >= 0)
+    fitted = IsotonicRegression(increasing=increasing).fit(index, levels, sample_weight=weights)
+    return fitted.predict(index), 1 if increasing else -1
 
 
 def _merge_equal(levels: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
