@@ -84,13 +84,8 @@ def test_fit_writes_a_valid_instrument_metrics_and_a_model_card(fitted):
 
 def test_score_adds_total_and_band_matching_the_fit(fitted, rossi_csv, tmp_path, capsys):
     out = tmp_path / "scored.csv"
-    code = main(
-        ["score", str(rossi_csv), "--instrument", str(fitted / "instrument.yaml")]
-        + [
-            "--out",
-            str(out),
-        ]
-    )
+    instrument = str(fitted / "instrument.yaml")
+    code = main(["score", str(rossi_csv), "--instrument", instrument, "--out", str(out)])
     assert code == 0
     scored = pl.read_csv(out)
     assert scored.height == 432 and {"total", "band", "arrest"} <= set(scored.columns)
