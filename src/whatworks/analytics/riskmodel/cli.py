@@ -244,7 +244,7 @@ def _fit(args: argparse.Namespace) -> int:
         "data": {"description": description, "period": args.period, **fit.data},
         "outcome_definition": definition,
         "intended_use": INTENDED_USE,
-        "limits": LIMITS,
+        "limits": [*fit.metrics.get("warnings", []), *LIMITS],
         "items": [
             {
                 "label": item["label"],
@@ -272,6 +272,8 @@ def _fit(args: argparse.Namespace) -> int:
         out / "metrics.json", json.dumps(_json_ready(payload), ensure_ascii=False, indent=1) + "\n"
     )
     _write(out / "model-card.html", _card_html(_json_ready(card)))
+    for warning in fit.metrics.get("warnings", []):
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
     auc = fit.metrics["auc"]
     print(
         f"{out}: instrument.yaml, metrics.json, model-card.html; {len(fit.items)} item(s), "

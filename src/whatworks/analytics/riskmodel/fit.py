@@ -625,6 +625,12 @@ def fit_point_score(
     metrics["folds"] = folds
     metrics["seed"] = seed
     metrics["calibration_by_total"] = _by_total(y, oof_total, oof_prob)
+    metrics["warnings"] = []
+    if group is not None and group in {item["feature"] for item in final.items}:
+        metrics["warnings"].append(
+            f"the group column {group!r} is also an item: the score gives points for "
+            "belonging to a group; consider fitting without it"
+        )
     compared: dict[str, Any] = {"point_score_auc": metrics["auc"], "folds": folds, "seed": seed}
     if benchmarks:
         compared.update(

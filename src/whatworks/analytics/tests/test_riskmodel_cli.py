@@ -75,6 +75,8 @@ def test_fit_writes_a_valid_instrument_metrics_and_a_model_card(fitted):
     assert set(by_race) == {"0", "1"}
     assert by_race["1"]["n"] + by_race["0"]["n"] == 432
     assert set(metrics["fairness"]["race"]["by_group"]) == {"0", "1"}
+    if "race" in {item["feature"] for item in metrics["items"]}:
+        assert "the group column 'race' is also an item" in metrics["metrics"]["warnings"][0]
     card = (fitted / "model-card.html").read_text("utf-8")
     assert card.lstrip().lower().startswith("<!doctype html")
     assert "<script" not in card.lower()
