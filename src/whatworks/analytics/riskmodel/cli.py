@@ -313,18 +313,26 @@ def _fairness(fit: Any, frame: pl.DataFrame, args: argparse.Namespace) -> dict[s
     order = [
         code for code in ("low", "moderate", "high", "very_high") if code in set(fit.oof["band"])
     ]
-    return fairness_report(
-        fit.oof["y"],
-        fit.oof["probability"],
-        probability=fit.oof["probability"],
-        thresholds=thresholds,
-        groups={args.group: frame[args.group].to_list()},
-        frame=frame,
-        features=[f for f in fit.features if f != args.group],
-        band=fit.oof["band"],
-        band_order=order,
-        seed=args.seed,
-    )
+    options = {
+        "probability": fit.oof["probability"],
+        "thresholds": thresholds,
+        "groups": {args.group: frame[args.group].to_list()},
+        "band": fit.oof["band"],
+        "band_order": order,
+        "seed": args.seed,
+    }
+    features = [f for f in fit.features if f != args.group]
+    try:
+        return fairness_report(
+            fit.oof["y"], fit.oof["probability"], frame=frame, features=features, **options
+        )
+    except RiskModelInputError as error:
+        # The proxy check needs enough rows per group; the rest of the audit does not.
+        report = fairness_report(fit.oof["y"], fit.oof["probability"], **options)
+        for column in report.values():
+            column["proxies"] = None
+            column.setdefault("notes", []).append(f"proxy features not checked: {error}")
+        return report
 
 
 def _load(path: Path) -> Any:

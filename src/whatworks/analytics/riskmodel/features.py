@@ -93,11 +93,12 @@ def check_frame(
         series = frame[name]
         missing = series.null_count()
         if series.dtype.is_float():
-            missing += int(series.is_nan().sum() or 0)
+            missing += int((~series.is_finite()).sum() or 0)
         if missing:
             first = _first_missing_row(series)
+            what = "missing or infinite" if series.dtype.is_float() else "missing"
             raise RiskModelInputError(
-                f"feature {name!r} has {missing} missing value(s) (first at data row {first}); "
+                f"feature {name!r} has {missing} {what} value(s) (first at data row {first}); "
                 "fill or drop them first"
             )
         if not (
@@ -131,7 +132,7 @@ def check_frame(
 def _first_missing_row(series: pl.Series) -> int:
     mask = series.is_null()
     if series.dtype.is_float():
-        mask = mask | series.is_nan().fill_null(False)
+        mask = mask | ~series.is_finite().fill_null(True)
     # Data rows counted from 1, as a spreadsheet shows them below the header.
     return int(np.flatnonzero(mask.to_numpy())[0]) + 1
 

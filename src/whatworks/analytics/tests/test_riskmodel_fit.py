@@ -241,6 +241,14 @@ def test_benchmarks_use_the_same_folds(data):
             r"feature 'age' has 1 missing value\(s\) \(first at data row 5\)",
         ),
         (
+            lambda d: d.with_columns(
+                priors=pl.when(pl.int_range(pl.len()) == 2)
+                .then(float("inf"))
+                .otherwise(pl.col("priors").cast(pl.Float64))
+            ),
+            r"feature 'priors' has 1 missing or infinite value\(s\) \(first at data row 3\)",
+        ),
+        (
             lambda d: d.head(100),
             r"too few events for 6 candidate item\(s\): \d+ events in 100 rows, at least 10 "
             r"per candidate item \(60\)",
