@@ -365,7 +365,7 @@ def _score(args: argparse.Namespace) -> int:
     frame = _read(args.file)
     totals, bands = _totals(instrument, frame, args.file)
     scored = frame.with_columns(
-        pl.Series("total", totals), pl.Series("band", bands, dtype=pl.String)
+        pl.Series("score", totals), pl.Series("band", bands, dtype=pl.String)
     )
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)

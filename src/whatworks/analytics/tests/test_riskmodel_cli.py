@@ -84,16 +84,16 @@ def test_fit_writes_a_valid_instrument_metrics_and_a_model_card(fitted):
         assert item["label"] in card
 
 
-def test_score_adds_total_and_band_matching_the_fit(fitted, rossi_csv, tmp_path, capsys):
+def test_score_adds_score_and_band_matching_the_fit(fitted, rossi_csv, tmp_path, capsys):
     out = tmp_path / "scored.csv"
     instrument = str(fitted / "instrument.yaml")
     code = main(["score", str(rossi_csv), "--instrument", instrument, "--out", str(out)])
     assert code == 0
     scored = pl.read_csv(out)
-    assert scored.height == 432 and {"total", "band", "arrest"} <= set(scored.columns)
+    assert scored.height == 432 and {"score", "band", "arrest"} <= set(scored.columns)
     metrics = json.loads((fitted / "metrics.json").read_text("utf-8"))
     bands = {band["code"]: band for band in metrics["bands"]}
-    for total, band in zip(scored["total"], scored["band"], strict=True):
+    for total, band in zip(scored["score"], scored["band"], strict=True):
         assert bands[band]["min"] <= total <= bands[band]["max"]
     assert "432 row(s) scored" in capsys.readouterr().out
 
