@@ -482,12 +482,9 @@ def cohort_build(
         followup_end_date=followup_end_date,
     )
     treated = _treatment(releases, programme=programme, treatment=treatment)
-    frame = (
-        frame.join(treated, on="episode_id", how="left")
-        .with_columns(
-            pl.col("_treated").fill_null(False),
-            pl.col("_started").fill_null(False),
-        )
+    frame = frame.join(treated, on="episode_id", how="left").with_columns(
+        pl.col("_treated").fill_null(False),
+        pl.col("_started").fill_null(False),
     )
     if treatment == TREATMENT_COMPLETED:
         partial = frame.filter(pl.col("_started") & ~pl.col("_treated"))
