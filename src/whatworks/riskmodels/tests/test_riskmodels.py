@@ -143,6 +143,14 @@ def test_fit_publish_and_use_a_point_score(
     alice.facilities.add(person.current_facility)
     assessment = assessment_start(actor=alice, person=person, instrument_slug=version.slug)
     assert assessment.instrument_version_id == version.pk
+    # ... and completing it scores the person as the fit would.
+    from whatworks.assessments.services import assessment_complete
+
+    row = next(r for r in cohort.frame.to_dicts() if r["prior_custodial_episodes"] > 0)
+    answers = answers_for_row(instrument, row)
+    completed = assessment_complete(actor=alice, assessment=assessment, answers=answers)
+    assert completed.total == score(instrument, answers).total
+    assert completed.band == score(instrument, answers).band
     client.force_login(alice)
     page = client.get(reverse("person-assessments", args=[person.pk])).content.decode()
     assert "Puntaje local" in page
