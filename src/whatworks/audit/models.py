@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# The previous hash of the first event in the chain.
+GENESIS_HASH = "0" * 64
 
 
 class AuditEvent(models.Model):
@@ -33,7 +37,12 @@ class AuditEvent(models.Model):
     )
     before = models.JSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set by audit_record before hashing (not auto_now_add, which would overwrite it).
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # Tamper evidence: each event's hash covers its content and the previous event's hash,
+    # so altering, removing or reordering a row breaks the chain (`whatworks audit verify`).
+    previous_hash = models.CharField(_("previous hash"), max_length=64, default=GENESIS_HASH)
+    row_hash = models.CharField(_("hash"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("audit event")
@@ -46,3 +55,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class AuditChainHead(models.Model):
+    """One row: the last event of the chain and its hash. Locked by every audit_record so
+    that concurrent writers append one after the other, never both after the same event;
+    and it shows when events were removed from the end of the chain."""
+
+    last_event_id = models.BigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="audit_chain_single_head"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_event_id} {self.last_hash[:12]}"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 
-from whatworks.audit.models import AuditEvent
+from whatworks.audit.chain import event_hash
+from whatworks.audit.models import AuditChainHead, AuditEvent
 
 
 def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
@@ -38,7 +40,10 @@ def audit_record(
         changed = {key for key in after if before.get(key) != after.get(key)}
         before = {key: before.get(key) for key in sorted(changed)}
         after = {key: after[key] for key in sorted(changed)}
-    return AuditEvent.objects.create(
+    # The chain head is locked until this transaction ends: concurrent writers append in
+    # turn, each after the event the previous one wrote.
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    event = AuditEvent(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=actor_label or (actor.get_username() if actor is not None else "system"),
         action=action,
@@ -47,4 +52,12 @@ def audit_record(
         person=person,
         before=before,
         after=after,
+        created_at=timezone.now(),
+        previous_hash=head.last_hash,
     )
+    event.row_hash = event_hash(head.last_hash, event)
+    event.save()
+    head.last_event_id = event.pk
+    head.last_hash = event.row_hash
+    head.save(update_fields=["last_event_id", "last_hash"])
+    return event
