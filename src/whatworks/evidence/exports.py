@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from whatworks.evidence.forms import BREAKDOWN_CHOICES
 from whatworks.evidence.selectors import UNDER_AGE_BAND, EvidenceReport
 from whatworks.records.choices import FacilityType, ReleaseType, Sex
+from whatworks.web.spreadsheets import safe_row
 
 SUPPRESSION_MIN_COUNT = 10
 DASH = "—"
@@ -403,21 +404,24 @@ def export_csv(report: EvidenceReport) -> tuple[bytes, str]:
     writer.writerow(CSV_COLUMNS)
 
     def write(breakdown: str, group: Any, row: WindowRow) -> None:
+        # Group values (facility codes and the like) come from records: never formulas.
         writer.writerow(
-            [
-                definition["name"],
-                definition["version"],
-                definition["sentence"],
-                breakdown,
-                _csv_value(group),
-                row.years,
-                _csv_value(row.eligible),
-                _csv_value(row.recidivists),
-                _csv_value(row.rate),
-                _csv_value(row.ci_low),
-                _csv_value(row.ci_high),
-                "true" if row.suppressed else "false",
-            ]
+            safe_row(
+                [
+                    definition["name"],
+                    definition["version"],
+                    definition["sentence"],
+                    breakdown,
+                    _csv_value(group),
+                    row.years,
+                    _csv_value(row.eligible),
+                    _csv_value(row.recidivists),
+                    _csv_value(row.rate),
+                    _csv_value(row.ci_low),
+                    _csv_value(row.ci_high),
+                    "true" if row.suppressed else "false",
+                ]
+            )
         )
 
     for row in tables["rates"]:
@@ -432,11 +436,16 @@ def export_csv(report: EvidenceReport) -> tuple[bytes, str]:
 # --- XLSX -----------------------------------------------------------------------------------
 
 
+def _append(sheet, values: list[Any]) -> None:
+    """Add a row; text that a spreadsheet would run as a formula is written as text."""
+    sheet.append(safe_row(values))
+
+
 def _heading_rows(sheet, report: EvidenceReport, definition: dict[str, Any]) -> None:
-    sheet.append([definition_heading(definition)])
-    sheet.append([definition["sentence"]])
-    sheet.append([scope_text(report) + " " + cohort_text(report)])
-    sheet.append([])
+    _append(sheet, [definition_heading(definition)])
+    _append(sheet, [definition["sentence"]])
+    _append(sheet, [scope_text(report) + " " + cohort_text(report)])
+    _append(sheet, [])
 
 
 def _xlsx_window_cells(row: WindowRow) -> list[Any]:
@@ -466,22 +475,22 @@ def export_xlsx(report: EvidenceReport) -> tuple[bytes, str]:
     rates = workbook.active
     rates.title = _("Rates")
     _heading_rows(rates, report, definition)
-    rates.append(window_header)
+    _append(rates, window_header)
     for row in tables["rates"]:
-        rates.append(_xlsx_window_cells(row))
+        _append(rates, _xlsx_window_cells(row))
 
     groups = workbook.create_sheet(_("Groups"))
     _heading_rows(groups, report, definition)
-    groups.append([tables["breakdown_label"] or _("No breakdown"), *window_header])
+    _append(groups, [tables["breakdown_label"] or _("No breakdown"), *window_header])
     for group in tables["groups"]:
         for row in group.windows:
-            groups.append([group.label, *_xlsx_window_cells(row)])
+            _append(groups, [group.label, *_xlsx_window_cells(row)])
 
     excluded = workbook.create_sheet(_("Not counted"))
     _heading_rows(excluded, report, definition)
-    excluded.append([_("Reason"), _("Code"), _("Count")])
+    _append(excluded, [_("Reason"), _("Code"), _("Count")])
     for reason, label, count in tables["excluded"]:
-        excluded.append([label, reason, count])
+        _append(excluded, [label, reason, count])
 
     about = workbook.create_sheet(_("Definition"))
     for label, value in [
@@ -496,7 +505,7 @@ def export_xlsx(report: EvidenceReport) -> tuple[bytes, str]:
         (_("Follow-up"), followup_text(report)),
         (_("Suppression"), suppression_note()),
     ]:
-        about.append([label, value])
+        _append(about, [label, value])
 
     for sheet in (rates, groups, excluded):
         sheet["A1"].font = bold

@@ -22,6 +22,7 @@ from typing import Any
 from whatworks.analytics.instruments.model import Instrument, InstrumentError, load_instrument
 from whatworks.analytics.instruments.model import list_instruments as builtin_instruments
 from whatworks.analytics.instruments.scoring import AnswerError, score
+from whatworks.analytics.spreadsheets import safe_row
 
 SEXES = ("male", "female")
 _TRUE = {"1", "yes", "true", "y", "si", "sí", "sim"}
@@ -167,7 +168,7 @@ def _score_csv(args: argparse.Namespace) -> int:
         values = [row["id"]] if "id" in columns else []
         values += [result.instrument, result.version, result.total, result.band]
         values += [scores[domain_id] for domain_id in domain_ids]
-        rows.append(["" if value is None else value for value in values])
+        rows.append(safe_row("" if value is None else value for value in values))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

@@ -8,6 +8,8 @@ import html
 import io
 from typing import TYPE_CHECKING, Any
 
+from whatworks.analytics.spreadsheets import safe_cell
+
 if TYPE_CHECKING:
     from whatworks.analytics.recidivism.engine import RecidivismResult
 
@@ -32,7 +34,8 @@ def render_csv(result: RecidivismResult) -> str:
     for window in result.windows:
         writer.writerow(["overall", *[""] * len(result.by), *[_cell(window[f]) for f in fields]])
     for group in result.groups:
-        values = [_cell(group["by"][column]) for column in result.by]
+        # Group values come from the input files (facility names...): never formulas.
+        values = [safe_cell(_cell(group["by"][column])) for column in result.by]
         for window in group["windows"]:
             writer.writerow(["group", *values, *[_cell(window[f]) for f in fields]])
     return buffer.getvalue()

@@ -27,6 +27,7 @@ import polars as pl
 
 from whatworks.analytics.argtypes import non_negative_int, positive_int
 from whatworks.analytics.riskmodel.metrics import RiskModelInputError
+from whatworks.analytics.spreadsheets import safe_frame
 
 INTENDED_USE = (
     "To sort people by their estimated chance of the outcome, on data like the data it was "
@@ -372,7 +373,8 @@ def _score(args: argparse.Namespace) -> int:
         if args.out.suffix.lower() in (".parquet", ".pq"):
             scored.write_parquet(args.out)
         else:
-            scored.write_csv(args.out)
+            # The input's text (names, IDs) is written back: never as a spreadsheet formula.
+            safe_frame(scored).write_csv(args.out)
     except OSError as error:
         raise _Usage(f"{args.out}: cannot write the file: {error}") from None
     print(f"{args.out}: {frame.height} row(s) scored with {instrument.slug} {instrument.version}")

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from whatworks.accounts.models import Role
 from whatworks.evidence.selectors import release_frames
+from whatworks.web.spreadsheets import safe_frame
 
 
 class ServiceScope:
@@ -62,8 +63,9 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"--out: cannot create {out}: {error}") from error
         releases, events = release_frames(viewer=ServiceScope(), today=today)
-        releases.write_csv(out / "releases.csv")
-        events.write_csv(out / "events.csv")
+        # Text columns (facility names, codes) never start a spreadsheet formula.
+        safe_frame(releases).write_csv(out / "releases.csv")
+        safe_frame(events).write_csv(out / "events.csv")
         self.stdout.write(
             f"Wrote {releases.height} releases to {out / 'releases.csv'} and "
             f"{events.height} events to {out / 'events.csv'} (follow-up to {today:%Y-%m-%d})."
