@@ -14,6 +14,11 @@ from whatworks.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# The test client and the live server speak plain HTTP; the redirect itself is tested with
+# the production settings in src/whatworks/demo/tests/test_demo.py.
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+
 # Persistent connections from the live server's thread would keep the PostgreSQL test
 # database busy at teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whatworks.web.middleware.RequestIDMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -135,6 +136,20 @@ X_FRAME_OPTIONS = "DENY"
 # Behind TLS in production these must be on; the demo serves plain HTTP on loopback.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not DEMO_MODE)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS only, with HSTS, outside DEBUG and the demo (docs/security.md). A service on a
+# closed network without TLS must say so explicitly: WHATWORKS_HTTPS=false. /healthz stays
+# reachable over plain HTTP for load balancers. Behind a proxy that terminates TLS, set
+# WHATWORKS_PROXY_SSL_HEADER=true so that its X-Forwarded-Proto is trusted.
+HTTPS_ONLY = env_bool("WHATWORKS_HTTPS", not DEBUG and not DEMO_MODE)
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("WHATWORKS_HSTS_SECONDS", 31_536_000 if HTTPS_ONLY else 0)
+# HSTS covers the app's own host name and its subdomains (not the parent domain). "preload"
+# only permits submission to the browsers' list; nothing is submitted by the app.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("WHATWORKS_HSTS_SUBDOMAINS", HTTPS_ONLY)
+SECURE_HSTS_PRELOAD = env_bool("WHATWORKS_HSTS_PRELOAD", HTTPS_ONLY)
+if env_bool("WHATWORKS_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [
@@ -164,13 +179,46 @@ WHITENOISE_AUTOREFRESH = DEBUG
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 TASK_WORKER_IN_SERVER = env_bool("WHATWORKS_TASK_WORKER", True)
 
+# Upload limits (issue 10, "Trust"). Django's defaults are implicit; these are stated so a
+# review sees them. A request body (forms, JSON; file parts excluded) above
+# WHATWORKS_MAX_UPLOAD_MB is refused with 400 when a view reads it, so one oversized post
+# cannot exhaust the server's memory; uploaded files above 2.5 MB are streamed to a temporary
+# file instead of memory (Django does not cap file size: a form that takes a file checks
+# its size itself); a form with more than 1000 fields is refused (no screen has nearly that
+# many). The outcome importer (`whatworks import`) reads files from disk and refuses those
+# above WHATWORKS_MAX_IMPORT_MB (police and court extracts are larger than any web form).
+WHATWORKS_MAX_UPLOAD_MB = env_int("WHATWORKS_MAX_UPLOAD_MB", 10, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = WHATWORKS_MAX_UPLOAD_MB * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB, Django's default, stated
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+WHATWORKS_MAX_IMPORT_MB = env_int("WHATWORKS_MAX_IMPORT_MB", 200, minimum=1)
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200
 
+# Logs go to the console. LOG_FORMAT=json writes one JSON object per line (for a log
+# collector); text (the default, for development and the demo) is one readable line. Every
+# record carries the request ID (whatworks.web.middleware.RequestIDMiddleware) of the
+# request it was emitted in; LOG_LEVEL=INFO adds one line per request (logger
+# whatworks.request: method, path without query string, status, duration, user id).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "whatworks.web.middleware.RequestIDFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "whatworks.web.middleware.JSONFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 

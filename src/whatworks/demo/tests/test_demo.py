@@ -177,7 +177,8 @@ def test_developer_commands_run_without_a_secret_key(tmp_path):
 
 
 def test_serve_answers_healthz_and_static_files(tmp_path):
-    env = _cli_env(tmp_path, SECRET_KEY="serve-test-" + "x" * 40)
+    # A closed network without TLS says so; otherwise plain HTTP is redirected (below).
+    env = _cli_env(tmp_path, SECRET_KEY="serve-test-" + "x" * 40, WHATWORKS_HTTPS="false")
     assert _whatworks("migrate", "-v0", env=env).returncode == 0
     port = _free_port()
     server = subprocess.Popen(
@@ -194,6 +195,27 @@ def test_serve_answers_healthz_and_static_files(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_production_settings_pass_the_deploy_check_and_redirect_to_https(tmp_path):
+    env = _cli_env(
+        tmp_path, SECRET_KEY="deploy-" + "k3y" * 20, DEBUG="false", ALLOWED_HOSTS="prison.example"
+    )
+    result = _whatworks("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    probe = (
+        "from django.test import Client; c = Client(HTTP_HOST='prison.example');"
+        "r = c.get('/login/'); print(r.status_code, r['Location']);"
+        "h = c.get('/healthz'); print(h.status_code);"
+        "s = c.get('/login/', secure=True); print(s['Strict-Transport-Security'])"
+    )
+    result = _whatworks("shell", "-c", probe, env=env)
+    assert result.returncode == 0, result.stderr
+    redirect, healthz, hsts = result.stdout.strip().splitlines()[-3:]
+    assert redirect == "301 https://prison.example/login/"
+    assert healthz in ("200", "503")  # reachable over HTTP; 503 as no database is migrated
+    assert hsts.startswith("max-age=31536000")
 
 
 def test_console_simulate_needs_no_database_or_secret_key(tmp_path):
