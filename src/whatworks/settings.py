@@ -125,6 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Failed password attempts before an account is locked until an administrator unlocks it.
+LOGIN_MAX_FAILURES = env_int("WHATWORKS_LOGIN_MAX_FAILURES", 5, minimum=1)
 SESSION_COOKIE_AGE = 8 * 60 * 60  # one shift
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

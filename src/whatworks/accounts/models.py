@@ -32,6 +32,10 @@ class User(AbstractUser):
     # Accounts created by `whatworks demo` carry published passwords; the login backend
     # refuses them unless the app runs in demo mode.
     is_demo_account = models.BooleanField(default=False, editable=False)
+    # Login lockout (docs/security.md): failed password attempts since the last success; at
+    # WHATWORKS_LOGIN_MAX_FAILURES the account is locked until an administrator unlocks it.
+    failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
+    locked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # `whatworks createsuperuser` asks for the role too; every account has one.
     REQUIRED_FIELDS = ["role"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -134,5 +135,60 @@ def staff_create(
         action="user.create",
         target=user,
         after={"username": username, "role": role, "facilities": sorted(facility_codes)},
+    )
+    return user
+
+
+# --- login lockout ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def login_failed(*, username: str) -> User | None:
+    """Count a failed password attempt; lock the account at the configured limit.
+
+    Unknown usernames are not recorded (nothing to lock, and no list of guesses is kept).
+    """
+    user = User.objects.select_for_update().filter(username=username).first()
+    if user is None or user.locked_at is not None:
+        return user
+    user.failed_logins += 1
+    fields = ["failed_logins"]
+    if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+        user.locked_at = timezone.now()
+        fields.append("locked_at")
+        audit_record(
+            actor=None,
+            actor_label="login",
+            action="account.lock",
+            target=user,
+            after={"failed_logins": user.failed_logins},
+        )
+    user.save(update_fields=fields)
+    return user
+
+
+def login_succeeded(*, user: User) -> None:
+    """A successful login clears the count of failed attempts."""
+    if user.failed_logins:
+        User.objects.filter(pk=user.pk).update(failed_logins=0)
+
+
+@transaction.atomic
+def account_unlock(*, actor, user: User) -> User:
+    """Administrators (or the command line) unlock an account and clear its count."""
+    if actor is not None and getattr(actor, "role", None) != Role.ADMINISTRATOR:
+        raise PermissionError(_("Only administrators unlock accounts."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {"locked_at": user.locked_at, "failed_logins": user.failed_logins}
+    user.locked_at = None
+    user.failed_logins = 0
+    user.save(update_fields=["locked_at", "failed_logins"])
+    audit_record(
+        actor=actor,
+        actor_label="" if actor is not None else "command",
+        action="account.unlock",
+        target=user,
+        before=before,
+        after={"locked_at": None, "failed_logins": 0},
     )
     return user

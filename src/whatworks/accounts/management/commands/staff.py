@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from whatworks.accounts.models import Role, User
-from whatworks.accounts.services import staff_create
+from whatworks.accounts.services import account_unlock, staff_create
 
 
 class Command(BaseCommand):
@@ -23,13 +23,23 @@ class Command(BaseCommand):
             "--password-stdin", action="store_true", help="Read the password from standard input."
         )
         actions.add_parser("list", help="List staff accounts.")
+        unlock = actions.add_parser("unlock", help="Unlock an account locked after failed logins.")
+        unlock.add_argument("username")
 
     def handle(self, *args, action, **options):
         if action == "list":
             for user in User.objects.prefetch_related("facilities").order_by("username"):
                 codes = ", ".join(f.code for f in user.facilities.all()) or "all facilities"
                 state = "" if user.is_active else "  (inactive)"
+                state += "  (locked)" if user.locked_at else ""
                 self.stdout.write(f"{user.username}  {user.role}  {codes}{state}")
+            return
+        if action == "unlock":
+            user = User.objects.filter(username=options["username"]).first()
+            if user is None:
+                raise CommandError(f"No staff account {options['username']!r}.")
+            account_unlock(actor=None, user=user)
+            self.stdout.write(f"Unlocked {user.username}.")
             return
         if options["password_stdin"]:
             password = sys.stdin.readline().rstrip("\n")
