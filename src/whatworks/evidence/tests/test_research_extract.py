@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 
 from whatworks.analytics.simulation import SimulationConfig, simulate
 from whatworks.audit.models import AuditEvent
+from whatworks.community.models import CommunityProvider, FollowUpContact, ProviderReferral
 from whatworks.drugtests.models import DrugTest
 from whatworks.evidence.research import (
     AGGREGATES,
@@ -25,6 +26,7 @@ from whatworks.evidence.research import (
     suppress_counts,
 )
 from whatworks.records.models import CustodyEpisode, OutcomeEvent, Person
+from whatworks.reintegration.models import Arrangement, ReleasePreparation
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +81,55 @@ def loaded(service, person_in_a, person_in_b):
         lab_reference=SECRET_TEXT,
         seal_number=SECRET_TEXT,
     )
+    provider = CommunityProvider.objects.create(
+        name=f"Fundación {SECRET_TEXT}",
+        kind="ngo",
+        address=SECRET_TEXT,
+        phone=SECRET_TEXT,
+        contact_person=SECRET_TEXT,
+        notes=SECRET_TEXT,
+    )
+    ProviderReferral.objects.create(
+        person=person_in_a,
+        episode=episode,
+        provider=provider,
+        pathway="accommodation",
+        referred_on=datetime.date(2025, 3, 1),
+        status="completed",
+        status_date=datetime.date(2025, 5, 1),
+        outcome_code="achieved",
+        outcome=SECRET_TEXT,
+        outcome_date=datetime.date(2025, 5, 1),
+        notes=SECRET_TEXT,
+    )
+    FollowUpContact.objects.create(
+        person=person_in_a,
+        episode=episode,
+        month=1,
+        due_date=datetime.date(2025, 4, 20),
+        status="done",
+        contact_date=datetime.date(2025, 4, 22),
+        contact_mode="phone",
+        housing_status="stable",
+        employment_status="employed",
+        substance_use="none",
+        treatment_continuity="not_applicable",
+        justice_contact="no",
+        notes=SECRET_TEXT,
+    )
+    preparation = ReleasePreparation.objects.create(
+        person=person_in_a, episode=episode, started_on=datetime.date(2024, 12, 1)
+    )
+    Arrangement.objects.create(
+        preparation=preparation,
+        kind="accommodation",
+        detail_type=SECRET_TEXT,
+        status="confirmed",
+        description=SECRET_TEXT,
+        provider_name=SECRET_TEXT,
+        confirmed_on=datetime.date(2025, 2, 10),
+        notes=SECRET_TEXT,
+    )
     return {"jose": person_in_a, "maria": person_in_b, "episode": episode}
 
 
@@ -112,7 +163,7 @@ def test_the_command_writes_every_table_as_csv_and_parquet_and_a_manifest(loaded
         persons.height == Person.objects.filter(custody_episodes__isnull=False).distinct().count()
     )
     assert persons.height > 200
-    for name in ("custody_episodes", "outcome_events", "assessments", "programme_referrals"):
+    for name in TABLE_NAMES:
         assert manifest["tables"][name]["rows"] > 0, name
 
 
@@ -199,6 +250,37 @@ def test_dates_are_days_after_the_anchor_month_so_intervals_stay_exact(loaded, t
         "episode_id": episode["episode_id"],
         "test_day": (datetime.date(2024, 6, 3) - datetime.date(2024, 1, 1)).days,
         "test_outcome": "positive",
+    }
+
+
+def test_after_release_tables_hold_codes_and_days_only(loaded, tmp_path):
+    export(tmp_path)
+    rid = loaded["jose"].research_id
+    anchor = datetime.date(2024, 1, 1)
+
+    def row(name):
+        frame = pl.read_parquet(tmp_path / f"{name}.parquet")
+        return (
+            frame.filter(pl.col("research_id") == rid)
+            .drop("research_id", "episode_id")
+            .row(0, named=True)
+        )
+
+    assert row("community_referrals") == {
+        "pathway": "accommodation",
+        "provider_kind": "ngo",
+        "referred_day": (datetime.date(2025, 3, 1) - anchor).days,
+        "status": "completed",
+        "outcome_code": "achieved",
+        "outcome_day": (datetime.date(2025, 5, 1) - anchor).days,
+    }
+    assert row("follow_ups")["housing_status"] == "stable"
+    assert row("follow_ups")["contact_day"] == (datetime.date(2025, 4, 22) - anchor).days
+    assert row("release_arrangements") == {
+        "kind": "accommodation",
+        "status": "confirmed",
+        "confirmed_day": (datetime.date(2025, 2, 10) - anchor).days,
+        "starts_day": None,
     }
 
 
