@@ -58,6 +58,9 @@ MAX_LENGTHS = {
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DAY_FIRST_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 XLSX_MAGIC = b"PK\x03\x04"
+# Files that are neither CSV nor XLSX but are often picked by mistake (or on purpose):
+# legacy Excel (OLE2), PDF, gzip, 7-Zip, RAR.
+OTHER_MAGIC = (b"\xd0\xcf\x11\xe0", b"%PDF", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!")
 CSV_DELIMITERS = ",;\t|"
 
 
@@ -239,8 +242,34 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def max_import_mb() -> int:
+    """The largest extract ``read_table`` accepts, in MB (setting WHATWORKS_MAX_IMPORT_MB)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "WHATWORKS_MAX_IMPORT_MB", 200))
+
+
 def read_table(path: Path) -> tuple[list[str], list[list[Any]], str, str]:
-    """(header, data rows, encoding, sha256) of a CSV or XLSX file."""
+    """(header, data rows, encoding, sha256) of a CSV or XLSX file.
+
+    The size is checked before reading (``WHATWORKS_MAX_IMPORT_MB``) and the type by content,
+    not by name: an XLSX workbook (a zip) or text without NUL bytes (CSV); anything else is
+    refused, naming the file."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError as error:
+        raise ExtractFileError(
+            _("%(file)s: cannot read the file (%(error)s)") % {"file": path, "error": error}
+        ) from None
+    limit_mb = max_import_mb()
+    if size > limit_mb * 1024 * 1024:
+        raise ExtractFileError(
+            _(
+                "%(file)s: the file is %(size).1f MB, above the import limit of %(limit)s MB "
+                "(WHATWORKS_MAX_IMPORT_MB); split it or raise the limit"
+            )
+            % {"file": path, "size": size / (1024 * 1024), "limit": limit_mb}
+        )
     try:
         data = Path(path).read_bytes()
     except OSError as error:
@@ -251,6 +280,10 @@ def read_table(path: Path) -> tuple[list[str], list[list[Any]], str, str]:
     if data.startswith(XLSX_MAGIC):
         header, rows = _read_xlsx(path, data)
         return header, rows, "xlsx", digest
+    if data.startswith(OTHER_MAGIC) or b"\x00" in data[:8192]:
+        raise ExtractFileError(
+            _("%(file)s: not a CSV or XLSX file (its content is neither)") % {"file": path}
+        )
     text, encoding = decode(data)
     if not text.strip():
         raise ExtractFileError(_("%(file)s: the file is empty") % {"file": path})
