@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("whatworks.community.urls")),
     path("", include("whatworks.outcomes.urls")),
     path("", include("whatworks.riskmodels.urls")),
+    path("", include("whatworks.audit.urls")),
     path("", include("whatworks.web.urls")),
 ]

@@ -3,7 +3,11 @@ from whatworks.community.access import can_view_followup_counts, can_view_provid
 from whatworks.drugtests.access import can_use_drug_tests
 from whatworks.evaluation.access import can_view_evaluations
 from whatworks.outcomes.access import can_review_links
-from whatworks.records.access import can_view_evidence, can_view_persons
+from whatworks.records.access import (
+    can_view_change_history,
+    can_view_evidence,
+    can_view_persons,
+)
 from whatworks.reintegration.access import can_view_preparation
 from whatworks.riskmodels.access import can_use_riskmodels
 from whatworks.treatment.access import (
@@ -31,4 +35,5 @@ def navigation(request):
         "nav_can_view_followups": can_view_followup_counts(user),
         "nav_can_review_links": can_review_links(user),
         "nav_can_use_riskmodels": can_use_riskmodels(user),
+        "nav_can_read_audit": can_view_change_history(user),
     }
