@@ -19,10 +19,10 @@ day of the month of their first admission (``anchor_month`` in persons.csv): int
 between a person's dates are exact, the calendar placement is known only to the month, and
 no other calendar date of the person is written. Dates of birth are cut to the year.
 
-Small categories. ``nationality`` and ``main_language`` values held by fewer than
-``SUPPRESSION.min_count`` persons in the extract are written as ``"other"``: a rare
-nationality or language in one facility can single a person out. The list of languages is
-not written, only how many there are.
+Small categories. ``sex``, ``gender``, ``nationality`` and ``main_language`` values held
+by fewer than ``SUPPRESSION.min_count`` persons in the extract are written as ``"other"``:
+a rare gender, nationality or language in one facility can single a person out. The list
+of languages is not written, only how many there are.
 """
 
 from __future__ import annotations
@@ -135,8 +135,16 @@ TABLES: tuple[Table, ...] = (
         (
             RID,
             _col("year_of_birth", pl.Int32, "Year of birth (the full date is not exported)."),
-            _col("sex", pl.String, "Sex as recorded (code)."),
-            _col("gender", pl.String, "Gender as recorded (code)."),
+            _col(
+                "sex",
+                pl.String,
+                "Sex (code); 'other' when fewer than 10 persons in the extract share it.",
+            ),
+            _col(
+                "gender",
+                pl.String,
+                "Gender (code); 'other' when fewer than 10 persons in the extract share it.",
+            ),
             _col(
                 "nationality",
                 pl.String,
@@ -307,8 +315,8 @@ REMOVED = (
     "references, seal numbers. Assessment answers (of any instrument, including the "
     "health instruments), assessment needs and strengths, drug-test substance results, "
     "health records, disability and support needs, disciplinary faults and the list of "
-    "languages are not exported. Nationalities and main languages shared by fewer than 10 "
-    "persons are written as 'other'."
+    "languages are not exported. Sexes, genders, nationalities and main languages shared by "
+    "fewer than 10 persons are written as 'other'."
 )
 
 
@@ -414,6 +422,8 @@ def _persons_and_episodes() -> tuple[dict[str, pl.DataFrame], _Dates, dict[int, 
             "education_level",
         )
     )
+    sexes = _rare_to_other([row[2] for row in person_rows])
+    genders = _rare_to_other([row[3] for row in person_rows])
     nationalities = _rare_to_other([row[4] for row in person_rows])
     main_languages = _rare_to_other(
         [(row[5][0] if isinstance(row[5], list) and row[5] else None) for row in person_rows]
@@ -422,8 +432,8 @@ def _persons_and_episodes() -> tuple[dict[str, pl.DataFrame], _Dates, dict[int, 
         (
             rid,
             birth.year,
-            sex,
-            gender,
+            sexes[index],
+            genders[index],
             nationalities[index],
             main_languages[index],
             len(languages) if isinstance(languages, list) else 0,
@@ -431,9 +441,7 @@ def _persons_and_episodes() -> tuple[dict[str, pl.DataFrame], _Dates, dict[int, 
             education,
             f"{anchors[rid]:%Y-%m}",
         )
-        for index, (rid, birth, sex, gender, _, languages, literacy, education) in enumerate(
-            person_rows
-        )
+        for index, (rid, birth, _, _, _, languages, literacy, education) in enumerate(person_rows)
     ]
     frames = {
         "persons": _frame(TABLES[0], persons),

@@ -284,15 +284,17 @@ def test_after_release_tables_hold_codes_and_days_only(loaded, tmp_path):
     }
 
 
-def test_rare_nationalities_are_written_as_other(loaded, tmp_path):
-    Person.objects.filter(pk=loaded["maria"].pk).update(nationality="IS")
+def test_rare_nationalities_and_genders_are_written_as_other(loaded, tmp_path):
+    Person.objects.filter(pk=loaded["maria"].pk).update(nationality="IS", gender="trans_woman")
     export(tmp_path)
 
     persons = pl.read_parquet(tmp_path / "persons.parquet")
     maria = persons.filter(pl.col("research_id") == loaded["maria"].research_id)
     assert maria.get_column("nationality").item() == "other"
-    shown = persons.filter(pl.col("nationality") != "other").group_by("nationality").len()
-    assert shown.get_column("len").min() >= 10
+    assert maria.get_column("gender").item() == "other"
+    for column in ("sex", "gender", "nationality", "main_language"):
+        shown = persons.filter(pl.col(column) != "other").group_by(column).len()
+        assert shown.get_column("len").min() >= 10, column
     assert "languages" not in persons.columns
 
 
