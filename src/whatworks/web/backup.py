@@ -429,8 +429,14 @@ def _wipe(using: str) -> None:
         no_style(), tables, reset_sequences=False, allow_cascade=True
     )
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # TRUNCATE refuses tables with pending deferred foreign-key checks (rows changed
+            # earlier in the same transaction): run those checks now, defer again after.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for statement in statements:
             cursor.execute(statement)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _reset_sequences(using: str) -> None:
