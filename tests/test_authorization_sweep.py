@@ -17,6 +17,7 @@ The registry below names every Django route (by URL name) and every django-ninja
   bound to facilities get 403/404 for a facility that is not theirs.
 - ``OWN``: the URL names a record of the logged-in user (an API token): somebody else's is
   a 404.
+- ``ADMIN_ONLY``: administrators only (the audit trail); 403 for every other role.
 
 On top of the per-rule status checks, for every route and persona: no 500; anonymous web
 requests to anything but ``PUBLIC`` redirect to the login page, anonymous API calls get 401;
@@ -38,6 +39,7 @@ ROLE = "role"
 PERSON = "person"
 FACILITY = "facility"
 OWN = "own"
+ADMIN_ONLY = "admin_only"
 
 # Routes the sweep does not cover: Django's language switcher (no data, POST only).
 SKIPPED_ROUTES = {"set_language"}
@@ -49,9 +51,11 @@ ROUTES: dict[str, str] = {
     "profile": STAFF,
     "token-revoke": OWN,
     # api housekeeping (the operations are in API_OPERATIONS)
-    "api:openapi-json": STAFF,
-    "api:openapi-view": STAFF,
-    "api:api-root": STAFF,
+    "api:openapi-json": PUBLIC,  # the schema: structure, no records
+    "api:openapi-view": PUBLIC,
+    "api:api-root": PUBLIC,  # ninja's bare prefix: a 404
+    # audit
+    "audit-log": ADMIN_ONLY,
     # records
     "person-list": STAFF,
     "person-admit": ROLE,
@@ -265,3 +269,341 @@ def test_every_api_operation_has_an_access_rule():
     stale = sorted(set(API_OPERATIONS) - operations)
     assert not missing, f"API operations without an access rule: {missing}"
     assert not stale, f"API_OPERATIONS names operations that no longer exist: {stale}"
+
+
+# --- objects the URLs point at -----------------------------------------------------------
+
+DAY = datetime.date(2026, 3, 2)
+
+
+def build_side(person, facility, *, programme, provider, staff):
+    """One of every person-scoped record for ``person`` (held at ``facility``), made with the
+    apps' services by ``staff`` (an administrator), as ids keyed by what the URLs need."""
+    from whatworks.assessments.tests.helpers import completed, rnr_answers
+    from whatworks.community import services as community
+    from whatworks.community.models import FollowUpContact
+    from whatworks.drugtests import services as drugtests
+    from whatworks.health import services as health
+    from whatworks.outcomes.models import LinkReview, OutcomeImport
+    from whatworks.reintegration import selectors as reintegration_selectors
+    from whatworks.reintegration import services as reintegration
+    from whatworks.treatment import services as treatment
+
+    episode = person.custody_episodes.get()
+    ids = {"person_id": person.pk, "episode_id": episode.pk, "facility_id": facility.pk}
+
+    assessment = completed(staff, person, "rnr-screener", rnr_answers(high=True))
+    ids["assessment_id"] = assessment.pk
+
+    plan = treatment.plan_propose(actor=staff, person=person)
+    goal = treatment.plan_goal_save(
+        actor=staff, plan=plan, data={"description": "Finish the programme", "need": ""}
+    )
+    step = treatment.plan_step_save(
+        actor=staff, goal=goal, data={"description": "Attend", "owner": "staff"}
+    )
+    ids.update(plan_id=plan.pk, goal_id=goal.pk, step_id=step.pk)
+
+    referral = treatment.referral_create(
+        actor=staff, person=person, programme=programme, referral_date=DAY, override_reason="x"
+    )
+    ids["referral_id"] = referral.pk
+    group = treatment.group_create(
+        actor=staff, programme=programme, facility=facility, name="Group", start_date=DAY
+    )
+    for status in ("assessed_suitable", "waitlisted"):
+        referral = treatment.referral_transition(
+            actor=staff, referral=referral, to_status=status, effective_date=DAY
+        )
+    referral = treatment.referral_transition(
+        actor=staff, referral=referral, to_status="allocated", group=group, effective_date=DAY
+    )
+    session = treatment.session_create(
+        actor=staff, group=group, session_date=DAY, start_time=datetime.time(10), hours=2
+    )
+    attendance = treatment.attendance_record(
+        actor=staff, session=session, referral=referral, status="attended"
+    )
+    ids.update(group_id=group.pk, session_id=session.pk, attendance_id=attendance.pk)
+
+    diagnosis = health.diagnosis_record(
+        actor=None,
+        person=person,
+        data={"recorded_on": DAY, "status": "active", "code": "F32.1", "category": "other"},
+    )
+    health_referral = health.health_referral_create(
+        actor=None, person=person, data={"to_service": "Mental health", "reason": "Low mood"}
+    )
+    relapse_plan = health.relapse_plan_save(
+        actor=None, person=person, data={"coping_strategies": "Call my sister"}
+    )
+    ids.update(
+        diagnosis_id=diagnosis.pk,
+        health_referral_id=health_referral.pk,
+        relapse_plan_id=relapse_plan.pk,
+    )
+
+    test = drugtests.drug_test_record(
+        actor=None,
+        person=person,
+        test_date=DAY,
+        reason="random",
+        sample="urine",
+        results={"cannabis": "negative"},
+    )
+    ids["test_id"] = test.pk
+
+    preparation = reintegration.preparation_start(actor=staff, episode=episode)
+    task = reintegration.task_create(
+        actor=staff,
+        preparation=preparation,
+        data={
+            "pathway": "family",
+            "description": "Call the sister",
+            "owner": staff,
+            "due_date": datetime.date(2026, 12, 1),
+        },
+    )
+    arrangement = reintegration.arrangement_create(
+        actor=staff,
+        preparation=preparation,
+        data={"kind": "accommodation", "detail_type": "family", "status": "planned"},
+    )
+    summary = reintegration_selectors.release_summary(viewer=staff, person=person, language="es")
+    handover = reintegration.handover_record(
+        actor=staff,
+        preparation=preparation,
+        recipient="probation",
+        handed_over_on=datetime.date(2026, 11, 2),
+        summary=summary,
+        language="es",
+    )
+    ids.update(task_id=task.pk, arrangement_id=arrangement.pk, handover_id=handover.pk)
+
+    community_referral = community.provider_referral_create(
+        actor=staff,
+        person=person,
+        data={"provider": provider, "pathway": "accommodation", "referred_on": DAY},
+    )
+    # A follow-up contact is scheduled at release; made directly so the person stays held
+    # at ``facility`` (a release could move them out of every scope).
+    contact = FollowUpContact.objects.create(
+        person=person, episode=episode, month=1, due_date=datetime.date(2027, 2, 15)
+    )
+    ids.update(community_referral_id=community_referral.pk, contact_id=contact.pk)
+
+    outcome_import = OutcomeImport.objects.create(
+        file_name=f"extract-{person.pk}.csv",
+        sha256=f"{person.pk:064d}",
+        link_threshold=0.9,
+        review_threshold=0.5,
+        rows=1,
+        review=1,
+    )
+    review = LinkReview.objects.create(
+        outcome_import=outcome_import,
+        row_index=0,
+        first_name=person.first_names,
+        last_name=person.last_names,
+        date_of_birth=person.date_of_birth,
+        prison_number=person.prison_number,
+        event_type="rearrest",
+        event_date=DAY,
+        source="police",
+        source_reference=f"PDI-{person.pk}",
+        candidate=person,
+        probability=0.7,
+        candidates=[{"person_id": person.pk, "probability": 0.7}],
+        reason="uncertain",
+    )
+    ids["review_id"] = review.pk
+    return ids
+
+
+# Route kwargs whose name differs from the object they point at.
+KWARG_SOURCES = {
+    ("health-referral-update", "referral_id"): "health_referral_id",
+    ("relapse-plan-activate", "plan_id"): "relapse_plan_id",
+    ("relapse-plan-review", "plan_id"): "relapse_plan_id",
+    ("relapse-plan-print", "plan_id"): "relapse_plan_id",
+    ("community-referral-transition", "referral_id"): "community_referral_id",
+    ("evaluation-detail", "run_id"): "evaluation_run_id",
+    ("evaluation-repeat", "run_id"): "evaluation_run_id",
+    ("evaluation-download", "run_id"): "evaluation_run_id",
+}
+FIXED_KWARGS = {
+    ("evidence-export", "format"): "csv",
+    ("evaluation-download", "format"): "json",
+    ("drugtest-selection", "month"): "2026-03",
+    ("drugtest-selection-draw", "month"): "2026-03",
+    ("drugtest-selection-untestable", "month"): "2026-03",
+    ("pathway-edit", "pathway"): "accommodation",
+    ("arrangement-new", "kind"): "accommodation",
+    "pathway": "accommodation",
+}
+
+
+def route_kwargs(name: str, ids: dict) -> dict:
+    pattern = get_resolver().reverse_dict.getlist(name.split(":")[-1])
+    params = pattern[0][0][0][1] if pattern else []
+    kwargs = {}
+    for param in params:
+        if (name, param) in FIXED_KWARGS:
+            kwargs[param] = FIXED_KWARGS[name, param]
+            continue
+        source = KWARG_SOURCES.get((name, param), param)
+        if source == "run_id" and name.startswith("riskmodel-"):
+            source = "riskmodel_run_id"
+        kwargs[param] = ids.get(source, MISSING_ID)
+        if source not in ids:
+            UNBUILT.add(f"{name}:{param}")
+    return kwargs
+
+
+def api_path(operation: str, ids: dict) -> tuple[str, str]:
+    method, path = operation.split(" ", 1)
+
+    def fill(match):
+        key = match.group(1)
+        return str(FIXED_KWARGS.get(key) or ids.get(key, MISSING_ID))
+
+    return method, re.sub(r"\{(\w+)\}", fill, path)
+
+
+def name_of(url: str) -> str:
+    from django.urls import resolve
+
+    match = resolve(url)
+    return f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+
+
+# Person routes an administrator gets 404 on by design (health and drug-test records are
+# for health staff and case managers: see health/access.py and drugtests/access.py).
+ADMIN_CANNOT_OPEN = {"diagnosis-correct", "health-referral-update", "drugtest-correct"}
+
+
+# --- the sweep -----------------------------------------------------------------------------
+
+DENIED = {403, 404, 405}
+PERSONAS = ("alice", "bruno", "carla", "fabio", "pablo", "helena", "dora")
+FACILITY_BOUND = {"alice", "bruno", "fabio", "pablo", "helena"}
+
+
+def _markers(person) -> list[bytes]:
+    return [person.prison_number.encode(), person.last_names.encode()]
+
+
+@pytest.fixture
+def world(request, facility_a, facility_b, person_in_a, person_in_b, dora):
+    from whatworks.accounts.services import api_token_create
+    from whatworks.community.tests.helpers import provider
+    from whatworks.evaluation.models import EvaluationRun
+    from whatworks.riskmodels.models import RiskModelRun
+    from whatworks.treatment.tests.helpers import make_programme
+
+    programme = make_programme(facilities=[facility_a, facility_b])
+    ngo = provider(actor=None)
+    common = {"programme_id": programme.pk, "provider_id": ngo.pk}
+    token, _raw = api_token_create(actor=dora, user=dora, name="sweep")
+    common["token_id"] = token.pk
+    # Queued runs (aggregate, not person-scoped): made directly, as the request form would
+    # hand them to the worker; their pages must answer without a result.
+    evaluation_run = EvaluationRun.objects.create(
+        programme=programme, parameters={"sweep": True}, followup_end_date=DAY, created_by=dora
+    )
+    riskmodel_run = RiskModelRun.objects.create(
+        kind="validate", parameters={"sweep": True}, followup_end_date=DAY, created_by=dora
+    )
+    common["evaluation_run_id"] = evaluation_run.pk
+    common["riskmodel_run_id"] = riskmodel_run.pk
+    side_a = build_side(person_in_a, facility_a, programme=programme, provider=ngo, staff=dora)
+    side_b = build_side(person_in_b, facility_b, programme=programme, provider=ngo, staff=dora)
+    return {
+        "a": {**common, **side_a},
+        "b": {**common, **side_b},
+        "markers_a": _markers(person_in_a),
+        "markers_b": _markers(person_in_b),
+    }
+
+
+def _expectation_failures(who, rule, method, url, response, *, api, markers):
+    status = response.status_code
+    problems = []
+    if status >= 500:
+        problems.append("server error")
+    if who == "anonymous":
+        if rule != PUBLIC:
+            if api:
+                ok = status == 401
+            else:
+                location = response.headers.get("Location", "")
+                ok = status == 405 or (status == 302 and location.startswith(reverse("login")))
+            if not ok:
+                problems.append("anonymous not sent to login / 401")
+    elif who == "dora":
+        reachable = not (rule == PERSON and method == "GET" and status == 404 and not api)
+        if not reachable and name_of(url) not in ADMIN_CANNOT_OPEN:
+            problems.append("the administrator cannot reach it: the sweep checks nothing")
+    else:
+        allowed = set(DENIED)
+        if api and method in {"POST", "PUT", "PATCH"}:
+            allowed |= {400, 422}
+        if rule == PERSON and status not in allowed:
+            problems.append("out-of-scope person reachable")
+        if rule == FACILITY and who in FACILITY_BOUND and status not in allowed:
+            problems.append("another facility reachable")
+        if rule == ADMIN_ONLY and status not in allowed:
+            problems.append("administrators only, yet reachable")
+        if rule == OWN and status not in allowed:
+            problems.append("another user's record reachable")
+    if who not in {"dora", "anonymous"}:
+        content = b"" if response.streaming else response.content
+        leaked = [marker.decode() for marker in markers if marker in content]
+        if leaked:
+            problems.append(f"body shows {leaked}")
+    return [f"{who} {method} {url} -> {status}: {p}" for p in problems]
+
+
+def test_no_persona_reaches_another_facilitys_person(client, world, request):
+    from django.test import Client
+
+    clients = {"anonymous": Client()}
+    for name in PERSONAS:
+        user = request.getfixturevalue(name)
+        clients[name] = Client()
+        clients[name].force_login(user)
+
+    failures = []
+    for who, who_client in clients.items():
+        side = "a" if who == "bruno" else "b"
+        ids = world[side]
+        markers = world[f"markers_{side}"]
+        if who == "carla":
+            markers = world["markers_a"] + world["markers_b"]
+        for name, rule in ROUTES.items():
+            url = reverse(name, kwargs=route_kwargs(name, ids))
+            # The administrator's empty POSTs would only change the records the others are
+            # checked against (she runs last); her GETs check that the objects are reachable.
+            for method in ("GET",) if who == "dora" else ("GET", "POST"):
+                response = who_client.get(url) if method == "GET" else who_client.post(url, {})
+                failures += _expectation_failures(
+                    who, rule, method, url, response, api=False, markers=markers
+                )
+                if name == "logout" and who != "anonymous":
+                    who_client.force_login(request.getfixturevalue(who))
+        for operation, rule in API_OPERATIONS.items():
+            method, url = api_path(operation, ids)
+            if method == "GET":
+                response = who_client.get(url)
+            else:
+                response = who_client.generic(method, url, "{}", content_type="application/json")
+            failures += _expectation_failures(
+                who, rule, method, url, response, api=True, markers=markers
+            )
+    assert not failures, "\n".join(failures)
+    assert UNBUILT <= EXPECTED_UNBUILT, (
+        f"kwargs now missing an object: {UNBUILT - EXPECTED_UNBUILT}"
+    )
+
+
+EXPECTED_UNBUILT: set[str] = set()
