@@ -14,10 +14,12 @@ below names the columns it takes.
 
 Dates. Exact dates are quasi-identifiers (a release date and a facility can be matched to a
 court record or a news story), but recidivism research needs exact intervals. So every date
-of a person is written as a day number counted from the person's own anchor, the first
-day of the month of their first admission (``anchor_month`` in persons.csv): intervals
-between a person's dates are exact, the calendar placement is known only to the month, and
-no other calendar date of the person is written. Dates of birth are cut to the year.
+of a person is written as a day number counted from the person's own anchor, the date of
+their first admission. The anchor itself is never written, only its month (``anchor_month``
+in persons.csv), so intervals between a person's dates are exact while their calendar
+placement is known only to within that month. (Counting from the first of the month instead
+would give the exact dates back: anchor_month plus the day number.) Dates of birth are cut
+to the year.
 
 Small categories. ``sex``, ``gender``, ``nationality`` and ``main_language`` values held
 by fewer than ``SUPPRESSION.min_count`` persons in the extract are written as ``"other"``:
@@ -113,7 +115,9 @@ EPISODE = _col(
 
 def _day(name: str, what: str) -> tuple[str, Any, str]:
     return _col(
-        name, pl.Int32, f"{what}, as days after the person's anchor (see persons.anchor_month)."
+        name,
+        pl.Int32,
+        f"{what}, as days after the person's first admission (see persons.anchor_month).",
     )
 
 
@@ -164,7 +168,7 @@ TABLES: tuple[Table, ...] = (
                 "anchor_month",
                 pl.String,
                 "YYYY-MM of the person's first admission. Day 0 of every *_day column of this "
-                "person is the first day of this month.",
+                "person is the (unwritten) date of that admission, somewhere in this month.",
             ),
         ),
     ),
@@ -308,7 +312,8 @@ REMOVED = (
     "Names, prison numbers, national IDs, database IDs and import keys are not exported; "
     "persons are identified by research_id and episodes by a pseudonym drawn for this "
     "extract only. Dates of birth are cut to the year. Every other date is written as days "
-    "after the person's anchor month, so intervals are exact but calendar dates are known "
+    "after the person's first admission, whose date is not written (only its month), so "
+    "intervals are exact but calendar dates are known "
     "only to the month of first admission. No free text is exported: notes, descriptions, "
     "reasons (overrides, corrections, status changes, movements), goals, plan steps, "
     "addresses, provider names and contacts, outcome notes, laboratory and decision "
@@ -325,8 +330,8 @@ def _token() -> str:
 
 
 class _Dates:
-    """Turns a person's dates into days after their anchor (first day of the month of their
-    first admission)."""
+    """Turns a person's dates into days after their anchor (the date of their first
+    admission)."""
 
     def __init__(self, anchors: dict[str, datetime.date]):
         self.anchors = anchors
@@ -371,7 +376,6 @@ def _persons_and_episodes() -> tuple[dict[str, pl.DataFrame], _Dates, dict[int, 
         rid, admitted = row[1], row[5]
         if rid not in anchors or admitted < anchors[rid]:
             anchors[rid] = admitted
-    anchors = {rid: date.replace(day=1) for rid, date in anchors.items()}
     day = _Dates(anchors)
     episode_ids: dict[int, str] = {}
     episodes = []
@@ -717,8 +721,9 @@ def _manifest(frames: dict[str, pl.DataFrame], *, extract_id: str, today: dateti
         "encoding": "UTF-8",
         "keys": "research_id (person) and episode_id (custody episode, this extract only)",
         "dates": (
-            "Every *_day column counts days after the first day of the person's "
-            "anchor_month (persons.csv): intervals are exact, calendar dates are known to "
+            "Every *_day column counts days after the person's first admission, whose date "
+            "is not written, only its month (persons.anchor_month): intervals are exact, "
+            "calendar dates are known to "
             "the month of the first admission. Aggregates use exact calendar years."
         ),
         "suppression": {

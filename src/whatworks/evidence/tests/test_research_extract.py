@@ -226,9 +226,9 @@ def test_dates_are_days_after_the_anchor_month_so_intervals_stay_exact(loaded, t
         .filter(pl.col("research_id") == rid)
         .row(0, named=True)
     )
-    # Anchor 2024-01-01; admitted 2024-01-15, released 2025-03-20.
-    assert episode["admission_day"] == 14
-    assert episode["release_day"] == (datetime.date(2025, 3, 20) - datetime.date(2024, 1, 1)).days
+    # Day 0 is the first admission, 2024-01-15 (only "2024-01" is written); released 2025-03-20.
+    assert episode["admission_day"] == 0
+    assert episode["release_day"] == (datetime.date(2025, 3, 20) - datetime.date(2024, 1, 15)).days
     assert (
         episode["days_in_custody"] == (datetime.date(2025, 3, 20) - datetime.date(2024, 1, 15)).days
     )
@@ -248,7 +248,7 @@ def test_dates_are_days_after_the_anchor_month_so_intervals_stay_exact(loaded, t
     assert test == {
         "research_id": rid,
         "episode_id": episode["episode_id"],
-        "test_day": (datetime.date(2024, 6, 3) - datetime.date(2024, 1, 1)).days,
+        "test_day": (datetime.date(2024, 6, 3) - datetime.date(2024, 1, 15)).days,
         "test_outcome": "positive",
     }
 
@@ -256,7 +256,7 @@ def test_dates_are_days_after_the_anchor_month_so_intervals_stay_exact(loaded, t
 def test_after_release_tables_hold_codes_and_days_only(loaded, tmp_path):
     export(tmp_path)
     rid = loaded["jose"].research_id
-    anchor = datetime.date(2024, 1, 1)
+    anchor = datetime.date(2024, 1, 15)  # José's first admission
 
     def row(name):
         frame = pl.read_parquet(tmp_path / f"{name}.parquet")
@@ -282,6 +282,18 @@ def test_after_release_tables_hold_codes_and_days_only(loaded, tmp_path):
         "confirmed_day": (datetime.date(2025, 2, 10) - anchor).days,
         "starts_day": None,
     }
+
+
+def test_the_day_count_starts_at_each_persons_first_admission_so_no_date_can_be_rebuilt(
+    loaded, tmp_path
+):
+    export(tmp_path)
+
+    episodes = pl.read_parquet(tmp_path / "custody_episodes.parquet")
+    first = episodes.group_by("research_id").agg(pl.col("admission_day").min())
+    # Were day 0 the first of anchor_month, anchor_month + admission_day would be the date.
+    assert first.get_column("admission_day").unique().to_list() == [0]
+    assert episodes.get_column("admission_day").min() == 0
 
 
 def test_rare_nationalities_and_genders_are_written_as_other(loaded, tmp_path):
