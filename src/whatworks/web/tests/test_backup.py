@@ -37,12 +37,18 @@ def digests() -> dict[str, tuple[int, str]]:
 
 
 def _extra_rows():
-    """Rows the demo does not make: a group with permissions, a binary report, a task."""
+    """Rows the demo does not make (written directly: only their storage matters here): a
+    group with permissions, an evaluation run with a binary PDF, a risk-model run, an API
+    token, a community provider, an outcome import and a queued task."""
     from django.contrib.auth.models import Group, Permission
     from django_tasks_db.models import DBTaskResult
 
-    from whatworks.accounts.models import User
+    from whatworks.accounts.models import ApiToken, User
+    from whatworks.community.models import CommunityProvider
     from whatworks.evaluation.models import EvaluationRun
+    from whatworks.outcomes.models import OutcomeImport
+    from whatworks.riskmodels.models import RiskModelRun
+    from whatworks.treatment.models import Programme
 
     group = Group.objects.create(name="auditors")
     permission = Permission.objects.order_by("pk").first()
@@ -50,18 +56,36 @@ def _extra_rows():
     user = User.objects.order_by("pk").first()
     user.groups.add(group)
     user.user_permissions.add(permission)
-    fields = {f.name for f in EvaluationRun._meta.concrete_fields}
-    assert "report_pdf" in fields
-    run = EvaluationRun.objects.order_by("pk").first()
-    if run is not None:
-        run.report_pdf = bytes(range(256)) * 3
-        run.save(update_fields=["report_pdf"])
+    ApiToken.objects.create(user=user, name="export", prefix="ab12", digest="f" * 64)
+    programmes = list(Programme.objects.order_by("pk")[:2])
+    programmes[1].prerequisites.add(programmes[0])
+    EvaluationRun.objects.create(
+        programme=programmes[0],
+        parameters={"estimand": "att", "note": "niño ü"},
+        followup_end_date=EXTRACT_DATE,
+        created_by=user,
+        report_pdf=b"%PDF-1.7\x00\xff" + bytes(range(256)),
+    )
+    RiskModelRun.objects.create(
+        kind="fit",
+        parameters={"alpha": 0.1 + 0.2, "big": 2**53 + 1},
+        followup_end_date=EXTRACT_DATE,
+        created_by=user,
+    )
+    CommunityProvider.objects.create(name="Fundación Sur", kind="ngo")
+    OutcomeImport.objects.create(
+        file_name="reconvictions.csv",
+        sha256="0" * 64,
+        link_threshold=0.9,
+        review_threshold=1 / 3,
+    )
     DBTaskResult.objects.create(
         task_path="whatworks.example.task",
         args_kwargs={"args": [1, "ü"], "kwargs": {"x": 1.5}},
         queue_name="default",
         backend_name="default",
         priority=0,
+        run_after=datetime.datetime(2026, 6, 30, 12, 0, 0, 123456, tzinfo=datetime.UTC),
     )
 
 
@@ -106,7 +130,22 @@ def test_every_table_round_trips_through_backup_flush_and_restore(settings, tmp_
     print(f"\n{total} rows in {len(after)} tables round-tripped; empty: {empty}")
     print(f"load {loaded - started:.1f}s, backup+restore {restored - loaded:.1f}s")
     assert total > 5000
-    assert {"records.person", "treatment.attendance", "drugtests.drugtest"}.isdisjoint(empty)
+    assert {
+        "records.person",
+        "treatment.attendance",
+        "drugtests.drugtest",
+        "evaluation.evaluationrun",
+        "django_tasks_database.dbtaskresult",
+    }.isdisjoint(empty)
+    # Binary, JSON and microsecond values come back exactly.
+    from django_tasks_db.models import DBTaskResult
+
+    from whatworks.evaluation.models import EvaluationRun
+    from whatworks.riskmodels.models import RiskModelRun
+
+    assert bytes(EvaluationRun.objects.get().report_pdf).endswith(bytes(range(256)))
+    assert RiskModelRun.objects.get().parameters == {"alpha": 0.1 + 0.2, "big": 2**53 + 1}
+    assert DBTaskResult.objects.get().run_after.microsecond == 123456
     assert AuditEvent.objects.filter(action=backup.ACTION_RESTORE).count() == 1
     assert verify_chain().ok
     # New rows get fresh ids (PostgreSQL sequences were reset).
