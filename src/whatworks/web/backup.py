@@ -43,7 +43,7 @@ from django.core.management.color import no_style
 from django.core.serializers import base as serializer_base
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.python import Deserializer as PythonDeserializer
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
@@ -64,6 +64,7 @@ MIGRATE_CREATED_MODELS = (ContentType, Permission, AuditChainHead)
 ACTION_BACKUP = "backup.create"
 ACTION_RESTORE = "backup.restore"
 ACTOR_LABEL = "command"
+SNAPSHOT_ATTEMPTS = 3
 
 
 class BackupError(Exception):
@@ -257,69 +258,82 @@ def backup_create(*, out: Path | str, using: str = DEFAULT_DB_ALIAS) -> BackupSu
     """Write a backup of the whole database to ``out`` (replaced atomically when done).
 
     Reads everything inside one transaction (REPEATABLE READ on PostgreSQL) so the file is
-    one consistent snapshot; the backup's own audit event is in it.
+    one consistent snapshot; the backup's own audit event is in it. On PostgreSQL, a
+    snapshot that collides with a concurrent audit event is retried.
     """
     out = Path(out)
     if out.is_dir():
         raise BackupError(f"{out} is a folder; give a file name, e.g. {out / 'whatworks.zip'}.")
     if not out.parent.exists():
         raise BackupError(f"The folder {out.parent} does not exist.")
-    connection = connections[using]
     handle, temporary = tempfile.mkstemp(prefix=".whatworks-backup-", dir=out.parent)
     os.close(handle)
     try:
-        # Only the outermost transaction can choose its isolation level.
-        outermost = not connection.in_atomic_block
-        with transaction.atomic(using=using):
-            if connection.vendor == "postgresql" and outermost:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            created_at = timezone.now()
-            audit_record(
-                actor=None,
-                actor_label=ACTOR_LABEL,
-                action=ACTION_BACKUP,
-                target=None,
-                object_type="backup",
-                object_id=created_at.isoformat(),
-                after={"file": out.name},
-            )
-            manifest: dict[str, Any] = {
-                "format": FORMAT,
-                "format_version": FORMAT_VERSION,
-                "app_version": _app_version(),
-                "django_version": django.get_version(),
-                "created_at": created_at.isoformat(),
-                "database_vendor": connection.vendor,
-                "migrations": applied_migrations(using),
-                "excluded": sorted(EXCLUDED_MODELS),
-                "tables": [],
-            }
-            summary = BackupSummary(path=out, manifest=manifest)
-            with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                for model in backed_up_models():
-                    member = _member_name(model)
-                    digest = hashlib.sha256()
-                    rows = 0
-                    with archive.open(member, "w", force_zip64=True) as stream:
-                        for line in table_lines(model, using=using):
-                            stream.write(line)
-                            digest.update(line)
-                            rows += 1
-                    table = TableSummary(
-                        model=model._meta.label_lower,
-                        table=model._meta.db_table,
-                        member=member,
-                        rows=rows,
-                        sha256=digest.hexdigest(),
-                    )
-                    summary.tables.append(table)
-                    manifest["tables"].append(table.__dict__)
-                archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+        for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+            try:
+                summary = _write_snapshot(Path(temporary), out, using)
+                break
+            except OperationalError as error:
+                serialization_failure = getattr(error.__cause__, "sqlstate", None) == "40001"
+                if not serialization_failure or attempt == SNAPSHOT_ATTEMPTS:
+                    raise
         os.replace(temporary, out)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+    return summary
+
+
+def _write_snapshot(temporary: Path, out: Path, using: str) -> BackupSummary:
+    connection = connections[using]
+    # Only the outermost transaction can choose its isolation level.
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        created_at = timezone.now()
+        audit_record(
+            actor=None,
+            actor_label=ACTOR_LABEL,
+            action=ACTION_BACKUP,
+            target=None,
+            object_type="backup",
+            object_id=created_at.isoformat(),
+            after={"file": out.name},
+        )
+        manifest: dict[str, Any] = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "app_version": _app_version(),
+            "django_version": django.get_version(),
+            "created_at": created_at.isoformat(),
+            "database_vendor": connection.vendor,
+            "migrations": applied_migrations(using),
+            "excluded": sorted(EXCLUDED_MODELS),
+            "tables": [],
+        }
+        summary = BackupSummary(path=out, manifest=manifest)
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for model in backed_up_models():
+                member = _member_name(model)
+                digest = hashlib.sha256()
+                rows = 0
+                with archive.open(member, "w", force_zip64=True) as stream:
+                    for line in table_lines(model, using=using):
+                        stream.write(line)
+                        digest.update(line)
+                        rows += 1
+                table = TableSummary(
+                    model=model._meta.label_lower,
+                    table=model._meta.db_table,
+                    member=member,
+                    rows=rows,
+                    sha256=digest.hexdigest(),
+                )
+                summary.tables.append(table)
+                manifest["tables"].append(table.__dict__)
+            archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
     return summary
 
 
@@ -349,9 +363,18 @@ def read_manifest(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
             f"{path} is backup format version {manifest.get('format_version')}; this version "
             f"of What Works reads version {FORMAT_VERSION}."
         )
-    if not isinstance(manifest.get("tables"), list) or not isinstance(
-        manifest.get("migrations"), dict
-    ):
+    tables = manifest.get("tables")
+    well_formed = (
+        isinstance(tables, list)
+        and isinstance(manifest.get("migrations"), dict)
+        and all(
+            isinstance(table, dict)
+            and {"model", "member", "rows", "sha256"} <= set(table)
+            and str(table["member"]).startswith(TABLE_DIR)
+            for table in tables
+        )
+    )
+    if not well_formed:
         raise BackupError(f"{path} is not a What Works backup (incomplete {MANIFEST}).")
     return manifest
 
