@@ -19,31 +19,11 @@ import polars as pl
 
 from whatworks.analytics.linkage import link_quality, link_records
 from whatworks.analytics.simulation import SimulationConfig, simulate
-from whatworks.analytics.simulation.extracts import noisy_extracts
-
-
-def persons_frame(persons: pl.DataFrame) -> pl.DataFrame:
-    """The simulator's persons table in the shape link_records expects."""
-    return persons.select(
-        pl.col("prison_number").alias("person_key"),
-        "first_names",
-        "last_names",
-        "date_of_birth",
-        "national_id",
-        "prison_number",
-    )
-
-
-def records_frame(extract: pl.DataFrame) -> pl.DataFrame:
-    """An extract in the shape link_records expects (row = 0-based data row)."""
-    return extract.with_row_index("row").select(
-        pl.col("row").cast(pl.Int64),
-        "first_name",
-        "last_name",
-        "date_of_birth",
-        "national_id",
-        "prison_number",
-    )
+from whatworks.analytics.simulation.extracts import (
+    noisy_extracts,
+    persons_for_linkage,
+    records_for_linkage,
+)
 
 
 def run(persons_count: int, seed: int, country: str, rows: int | None = None) -> dict:
@@ -51,7 +31,7 @@ def run(persons_count: int, seed: int, country: str, rows: int | None = None) ->
     service = simulate(SimulationConfig(persons=persons_count, seed=seed, country=country))
     extracts = noisy_extracts(service.persons, service.outcome_events, seed=seed)
     simulated = time.perf_counter() - started
-    persons = persons_frame(service.persons)
+    persons = persons_for_linkage(service.persons)
     links = extracts["extract_links"]
     result: dict = {
         "persons": persons_count,
@@ -71,7 +51,7 @@ def run(persons_count: int, seed: int, country: str, rows: int | None = None) ->
             if row < extract.height
         }
         began = time.perf_counter()
-        decisions = link_records(records_frame(extract), persons, seed=seed)
+        decisions = link_records(records_for_linkage(extract), persons, seed=seed)
         seconds = time.perf_counter() - began
         quality = link_quality(decisions, truth)
         methods: dict[str, int] = {}

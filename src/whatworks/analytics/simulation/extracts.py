@@ -348,3 +348,29 @@ def noisy_extracts(
         "extract_court": court,
         "extract_links": pl.concat([police_links, court_links]),
     }
+
+
+def persons_for_linkage(persons: pl.DataFrame) -> pl.DataFrame:
+    """The simulator's persons table in the shape ``link_records`` expects (the prison
+    number is the person key, as the true links name it)."""
+    return persons.select(
+        pl.col("prison_number").alias("person_key"),
+        "first_names",
+        "last_names",
+        "date_of_birth",
+        "national_id",
+        "prison_number",
+    )
+
+
+def records_for_linkage(extract: pl.DataFrame) -> pl.DataFrame:
+    """A simulated extract in the shape ``link_records`` expects (row = 0-based data row,
+    as in ``extract_links``)."""
+    return extract.with_row_index("row").select(
+        pl.col("row").cast(pl.Int64),
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "national_id",
+        "prison_number",
+    )

@@ -21,7 +21,11 @@ from whatworks.analytics.linkage import (
     normalise_prison_number,
 )
 from whatworks.analytics.simulation import SimulationConfig, simulate
-from whatworks.analytics.simulation.extracts import noisy_extracts
+from whatworks.analytics.simulation.extracts import (
+    noisy_extracts,
+    persons_for_linkage,
+    records_for_linkage,
+)
 from whatworks.analytics.simulation.names import brazilian_cpf, chilean_rut
 
 D = datetime.date
@@ -60,14 +64,8 @@ def _persons(rows: list[tuple]) -> pl.DataFrame:
 
 
 def _simulated_persons(count: int, seed: int, country: str = "CL") -> pl.DataFrame:
-    persons = simulate(SimulationConfig(persons=count, seed=seed, country=country)).persons
-    return persons.select(
-        pl.col("prison_number").alias("person_key"),
-        "first_names",
-        "last_names",
-        "date_of_birth",
-        "national_id",
-        "prison_number",
+    return persons_for_linkage(
+        simulate(SimulationConfig(persons=count, seed=seed, country=country)).persons
     )
 
 
@@ -511,25 +509,10 @@ def test_link_quality_counts_and_rates():
 def test_simulated_extracts_meet_the_product_targets(country):
     service = simulate(SimulationConfig(persons=1500, seed=4, country=country))
     extracts = noisy_extracts(service.persons, service.outcome_events, seed=4)
-    persons = service.persons.select(
-        pl.col("prison_number").alias("person_key"),
-        "first_names",
-        "last_names",
-        "date_of_birth",
-        "national_id",
-        "prison_number",
-    )
+    persons = persons_for_linkage(service.persons)
     links = extracts["extract_links"]
     for source in ("police", "court"):
-        extract = extracts[f"extract_{source}"].with_row_index("row")
-        records = extract.select(
-            pl.col("row").cast(pl.Int64),
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "national_id",
-            "prison_number",
-        )
+        records = records_for_linkage(extracts[f"extract_{source}"])
         truth = dict(
             links.filter(pl.col("source") == source).select("row", "prison_number").iter_rows()
         )
