@@ -92,6 +92,7 @@ def _fit(run: RiskModelRun, cohort: RiskCohort) -> tuple[dict, dict, str]:
         seed=int(parameters.get("seed", 0)),
     )
     description = cohort.description
+    name = str(parameters.get("name") or _("Local risk score"))
     outcome_text = description["definition"]["sentence"]
     data_text = _("%(rows)s releases from %(start)s to %(end)s, facilities: %(facilities)s") % {
         "rows": frame.height,
@@ -103,7 +104,7 @@ def _fit(run: RiskModelRun, cohort: RiskCohort) -> tuple[dict, dict, str]:
         fit,
         slug=parameters.get("slug") or f"local-risk-score-{run.pk}",
         version=parameters.get("version") or "1.0",
-        name=parameters.get("name") or _("Local risk score"),
+        name=name,
         data_description=data_text,
         outcome_definition=outcome_text,
     )
@@ -125,9 +126,7 @@ def _fit(run: RiskModelRun, cohort: RiskCohort) -> tuple[dict, dict, str]:
     }
     card = model_card_html(
         {
-            "title": definition.get("name", {}).get("en", "")
-            if isinstance(definition.get("name"), dict)
-            else str(definition.get("name", "")),
+            "title": name,
             "data": {
                 "description": data_text,
                 "period": " – ".join(description["period"]),

@@ -76,14 +76,17 @@ def fit_new(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     if not access.can_use_riskmodels(request.user):
         return forbidden(request, _("Your role does not validate or fit instruments."))
-    run = _run_or_404(request, run_id)
+    return _detail_page(request, _run_or_404(request, run_id), DecisionForm())
+
+
+def _detail_page(request: HttpRequest, run: RiskModelRun, decision_form) -> HttpResponse:
     context = {
         "run": run,
         "result": run.result or {},
         "can_approve": access.can_approve_publication(request.user),
-        "decision_form": DecisionForm(),
+        "decision_form": decision_form,
     }
-    return render(request, "riskmodels/run_detail.html", context)
+    return render(request, "riskmodels/run_detail.html", context, status=form_status(decision_form))
 
 
 @login_required
@@ -146,10 +149,4 @@ def publication_decide(request: HttpRequest, run_id: int) -> HttpResponse:
 
     if form_to_service(request, form, save, success=_("The decision is recorded.")):
         return redirect("riskmodel-run-detail", run.pk)
-    context = {
-        "run": run,
-        "result": run.result or {},
-        "can_approve": True,
-        "decision_form": form,
-    }
-    return render(request, "riskmodels/run_detail.html", context, status=form_status(form))
+    return _detail_page(request, run, form)

@@ -106,7 +106,7 @@ def test_fit_publish_and_use_a_point_score(
     assert 1 <= len(fit["items"]) <= 4
     assert all(abs(level["points"]) <= 3 for item in fit["items"] for level in item["levels"])
     instrument = instrument_from_mapping(run.instrument_definition, source="run")
-    assert "<html" in run.model_card.lower()
+    assert "<html" in run.model_card.lower() and "Puntaje local" in run.model_card
     # The exported instrument scores a release exactly as the fit did.
     cohort = risk_cohort_build(parameters=COHORT, followup_end_date=run.followup_end_date)
     rows = cohort.frame.head(50).to_dicts()
