@@ -25,3 +25,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
 # Evaluations run synchronously in tests, inside the request or service that enqueues them.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Two-factor sign-in is tested where it is switched on (src/whatworks/accounts/tests); the
+# rest of the suite signs personas in with force_login, which no TOTP code accompanies.
+TWO_FACTOR_REQUIRED_ROLES = []

@@ -18,6 +18,9 @@ DATA_DIR = data_dir()
 DEMO_MODE = env_bool("WHATWORKS_DEMO_MODE", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
+# Old keys still accepted for sessions, password-reset links and signed values while a new
+# SECRET_KEY takes over (docs/how-to/rotate-keys.md). Comma-separated.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set it in the environment (see README, Configuration), "
@@ -55,6 +58,8 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "whatworks.accounts",
     "whatworks.audit",
     "whatworks.records",
@@ -69,6 +74,7 @@ INSTALLED_APPS = [
     "whatworks.community",
     "whatworks.outcomes",
     "whatworks.riskmodels",
+    "whatworks.privacy",
     "whatworks.demo",
 ]
 
@@ -81,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "whatworks.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whatworks.web.middleware.SecurityHeadersMiddleware",
@@ -127,6 +135,16 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Failed password attempts before an account is locked until an administrator unlocks it.
 LOGIN_MAX_FAILURES = env_int("WHATWORKS_LOGIN_MAX_FAILURES", 5, minimum=1)
+# Failed logins from one network address, over all usernames, before that address must wait
+# out the window: this limits password spraying, which the per-account lockout cannot see.
+LOGIN_ADDRESS_MAX_FAILURES = env_int("WHATWORKS_LOGIN_ADDRESS_MAX_FAILURES", 20, minimum=1)
+LOGIN_ADDRESS_WINDOW_MINUTES = env_int("WHATWORKS_LOGIN_ADDRESS_WINDOW_MINUTES", 15, minimum=1)
+# Roles that must sign in with a TOTP code as well as the password (docs/security.md). The
+# demo's accounts have published passwords and no authenticator, so the demo requires none.
+TWO_FACTOR_REQUIRED_ROLES = env_list(
+    "WHATWORKS_2FA_REQUIRED_ROLES", [] if DEMO_MODE else ["administrator", "health_staff"]
+)
+OTP_TOTP_ISSUER = "What Works"
 SESSION_COOKIE_AGE = 8 * 60 * 60  # one shift
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -249,3 +267,13 @@ DRUG_TEST_RESULTS_FOR_CASE_MANAGERS = env_bool(
 # expected release date; the support-needs catalogue may be replaced by a service's own file.
 RELEASE_PREPARATION_WEEKS = env_int("WHATWORKS_RELEASE_PREPARATION_WEEKS", 12, minimum=1)
 SUPPORT_NEEDS_FILE = env_str("WHATWORKS_SUPPORT_NEEDS_FILE", "")
+
+# Retention (docs/privacy.md): what happens to a person's records once this many years have
+# passed since their last release with no open custody episode. "off" (the default: the legal
+# period differs by country and must be chosen by the service), "pseudonymise" or "delete".
+RETENTION_ACTION = env_str("WHATWORKS_RETENTION_ACTION", "off").strip().lower()
+if RETENTION_ACTION not in ("off", "pseudonymise", "delete"):
+    raise ImproperlyConfigured(
+        f"WHATWORKS_RETENTION_ACTION must be off, pseudonymise or delete, got {RETENTION_ACTION!r}"
+    )
+RETENTION_YEARS = env_int("WHATWORKS_RETENTION_YEARS", 10, minimum=1)

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("whatworks.outcomes.urls")),
     path("", include("whatworks.riskmodels.urls")),
     path("", include("whatworks.audit.urls")),
+    path("", include("whatworks.privacy.urls")),
     path("", include("whatworks.web.urls")),
 ]
