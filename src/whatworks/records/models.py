@@ -117,6 +117,17 @@ class Person(models.Model):
         related_name="persons",
         verbose_name=_("facility"),
     )
+    # A tombstone: set when this record was merged into another (records/merge.py); its
+    # rows now belong to that person and it no longer appears anywhere.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="merged_duplicates",
+        verbose_name=_("merged into"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
