@@ -78,3 +78,39 @@ class ApiToken(models.Model):
     @staticmethod
     def digest_for(raw_token: str) -> str:
         return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in step from a network address: a wrong password or a wrong TOTP code.
+
+    Counted per address over settings.LOGIN_ADDRESS_WINDOW_MINUTES to slow password spraying
+    across many usernames, which the per-account lockout cannot see. Kept in the database so
+    that every worker process shares the count; rows older than the window are pruned.
+    """
+
+    class Kind(models.TextChoices):
+        PASSWORD = "password", _("Password")
+        TOTP = "totp", _("Authenticator code")
+
+    address = models.CharField(_("network address"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")
+        indexes = [
+            models.Index(fields=["address", "kind", "created_at"], name="loginfailure_addr_idx"),
+            models.Index(fields=["created_at"], name="loginfailure_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["password", "totp"]), name="loginfailure_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(address=""), name="loginfailure_address_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.address} {self.created_at:%Y-%m-%d %H:%M:%S}"

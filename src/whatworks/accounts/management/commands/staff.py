@@ -5,7 +5,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from whatworks.accounts.models import Role, User
-from whatworks.accounts.services import account_unlock, staff_create
+from whatworks.accounts.services import (
+    account_unlock,
+    staff_create,
+    two_factor_device,
+    two_factor_required,
+    two_factor_reset,
+)
 
 
 class Command(BaseCommand):
@@ -25,6 +31,11 @@ class Command(BaseCommand):
         actions.add_parser("list", help="List staff accounts.")
         unlock = actions.add_parser("unlock", help="Unlock an account locked after failed logins.")
         unlock.add_argument("username")
+        reset_2fa = actions.add_parser(
+            "reset-2fa",
+            help="Remove a user's authenticator (a lost phone); they must set it up again.",
+        )
+        reset_2fa.add_argument("username")
 
     def handle(self, *args, action, **options):
         if action == "list":
@@ -32,6 +43,7 @@ class Command(BaseCommand):
                 codes = ", ".join(f.code for f in user.facilities.all()) or "all facilities"
                 state = "" if user.is_active else "  (inactive)"
                 state += "  (locked)" if user.locked_at else ""
+                state += "  (2fa)" if two_factor_device(user) is not None else ""
                 self.stdout.write(f"{user.username}  {user.role}  {codes}{state}")
             return
         if action == "unlock":
@@ -40,6 +52,21 @@ class Command(BaseCommand):
                 raise CommandError(f"No staff account {options['username']!r}.")
             account_unlock(actor=None, user=user)
             self.stdout.write(f"Unlocked {user.username}.")
+            return
+        if action == "reset-2fa":
+            user = User.objects.filter(username=options["username"]).first()
+            if user is None:
+                raise CommandError(f"No staff account {options['username']!r}.")
+            removed = two_factor_reset(actor=None, user=user)
+            then = (
+                "they must set it up again before they can continue."
+                if two_factor_required(user)
+                else "they sign in with the password alone until they set it up again."
+            )
+            self.stdout.write(
+                f"Reset two-factor sign-in for {user.username} ({removed} device(s) removed); "
+                + then
+            )
             return
         if options["password_stdin"]:
             password = sys.stdin.readline().rstrip("\n")
