@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from whatworks.analytics.instruments import Instrument
 from whatworks.analytics.instruments.model import instrument_from_mapping
+from whatworks.concurrency import lock_version_field
 from whatworks.records.models import CustodyEpisode, Facility, Person
 
 _BUILT_INSTRUMENTS: dict[str, Instrument] = {}
@@ -125,6 +126,7 @@ class Assessment(models.Model):
     overridden_at = models.DateTimeField(_("overridden at"), null=True, blank=True)
     # Set by assessments_load for simulated or imported assessments; unique when set.
     import_key = models.CharField(_("import key"), max_length=64, blank=True)
+    lock_version = lock_version_field()
 
     class Meta:
         verbose_name = _("assessment")

@@ -38,6 +38,7 @@ from whatworks.assessments.models import (
     InstrumentVersion,
 )
 from whatworks.audit.services import audit_record
+from whatworks.concurrency import claim
 from whatworks.records.access import persons_visible_to
 from whatworks.records.models import Person
 
@@ -246,10 +247,17 @@ def assessment_start(*, actor, person: Person, instrument_slug: str) -> Assessme
 
 
 @transaction.atomic
-def assessment_save_draft(*, actor, assessment: Assessment, answers: Any) -> Assessment:
-    """Keep partial answers; every given answer must be valid for its item."""
+def assessment_save_draft(
+    *, actor, assessment: Assessment, answers: Any, expected_version: int | None = None
+) -> Assessment:
+    """Keep partial answers; every given answer must be valid for its item.
+
+    ``expected_version`` (every write here): the ``lock_version`` the editor loaded; if the
+    assessment changed since, ``StaleEdit`` is raised and nothing is written. None: no check.
+    """
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
     _require_assessor(actor, assessment.slug)
+    claim(assessment, expected_version)
     _require_draft(assessment)
     assessment.answers = clean_answers(assessment.instrument_version.instrument, answers)
     assessment.save(update_fields=["answers"])
@@ -304,6 +312,7 @@ def assessment_complete(
     assessment: Assessment,
     answers: Any,
     assessed_on: datetime.date | None = None,
+    expected_version: int | None = None,
 ) -> Assessment:
     """Score the answers on the server and complete the assessment.
 
@@ -312,6 +321,7 @@ def assessment_complete(
     """
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
     _require_assessor(actor, assessment.slug)
+    claim(assessment, expected_version)
     _require_draft(assessment)
     assessed_on = assessed_on or _today()
     if assessed_on > _today():
@@ -342,7 +352,13 @@ def assessment_complete(
 
 @transaction.atomic
 def assessment_override(
-    *, actor, assessment: Assessment, band: str, reason: str, approver
+    *,
+    actor,
+    assessment: Assessment,
+    band: str,
+    reason: str,
+    approver,
+    expected_version: int | None = None,
 ) -> Assessment:
     """Record a professional override beside the computed band, with its reason and approver.
 
@@ -351,6 +367,7 @@ def assessment_override(
     """
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
     _require_assessor(actor, assessment.slug)
+    claim(assessment, expected_version)
     errors: dict[str, list[str]] = {}
     if assessment.status != AssessmentStatus.COMPLETED:
         errors.setdefault("__all__", []).append(_("Only a completed assessment can be overridden."))

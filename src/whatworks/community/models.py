@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from whatworks.concurrency import lock_version_field
 from whatworks.records.choices import Pathway
 from whatworks.records.models import CustodyEpisode, Person
 
@@ -136,6 +137,7 @@ class ProviderReferral(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    lock_version = lock_version_field()
 
     class Meta:
         verbose_name = _("provider referral")

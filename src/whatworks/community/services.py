@@ -30,6 +30,7 @@ from whatworks.community.models import (
     ProviderReferralStatusChange,
     ReferralStatus,
 )
+from whatworks.concurrency import claim
 from whatworks.records.choices import Pathway, ReleaseType
 from whatworks.records.models import CustodyEpisode, Person
 from whatworks.service_helpers import (
@@ -272,16 +273,22 @@ def _check_outcome(
 
 @transaction.atomic
 def provider_referral_transition(
-    *, actor, referral: ProviderReferral, data: dict[str, Any]
+    *,
+    actor,
+    referral: ProviderReferral,
+    data: dict[str, Any],
+    expected_version: int | None = None,
 ) -> ProviderReferral:
     """Move a referral to its next status (``TRANSITIONS``) and append a history row.
 
     ``data``: to_status, effective_date (default today), note, and when the referral ends:
     outcome_code (required for ``completed``), outcome (text), outcome_date (default the
-    effective date)."""
+    effective date). ``expected_version``: the referral's ``lock_version`` the editor loaded;
+    a referral changed since raises ``StaleEdit`` and nothing is written. None: no check."""
     locked = ProviderReferral.objects.select_for_update().select_related("person")
     referral = locked.get(pk=referral.pk)
     _require_writer(actor, referral.person)
+    claim(referral, expected_version)
     errors: dict[str, list[str]] = {}
     to_status = _text(data.get("to_status"))
     if to_status not in ReferralStatus.values:
@@ -343,13 +350,18 @@ def provider_referral_transition(
 
 @transaction.atomic
 def provider_referral_outcome_record(
-    *, actor, referral: ProviderReferral, data: dict[str, Any]
+    *,
+    actor,
+    referral: ProviderReferral,
+    data: dict[str, Any],
+    expected_version: int | None = None,
 ) -> ProviderReferral:
     """Record (or correct) the outcome of a referral that has ended: outcome_code, outcome,
     outcome_date (default today). The change is audited with before and after."""
     locked = ProviderReferral.objects.select_for_update().select_related("person")
     referral = locked.get(pk=referral.pk)
     _require_writer(actor, referral.person)
+    claim(referral, expected_version)
     errors: dict[str, list[str]] = {}
     code = _text(data.get("outcome_code"))
     outcome_date = data.get("outcome_date") or today()

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from whatworks.community.models import CommunityProvider
+from whatworks.concurrency import lock_version_field
 from whatworks.records.choices import Pathway
 from whatworks.records.models import CustodyEpisode, Person
 
@@ -165,6 +166,7 @@ class PathwayAssessment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    lock_version = lock_version_field()
 
     class Meta:
         verbose_name = _("pathway assessment")
@@ -256,6 +258,7 @@ class Arrangement(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    lock_version = lock_version_field()
 
     class Meta:
         verbose_name = _("arrangement")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from whatworks.accounts.models import User
 from whatworks.audit.services import audit_record, snapshot
+from whatworks.concurrency import check_new, claim
 from whatworks.records.access import persons_visible_to
 from whatworks.records.choices import Pathway
 from whatworks.records.models import CustodyEpisode
@@ -147,16 +148,28 @@ def _check_preparation_scope(actor, preparation: ReleasePreparation) -> None:
 
 @transaction.atomic
 def pathway_update(
-    *, actor, preparation: ReleasePreparation, pathway: str, data: dict[str, Any]
+    *,
+    actor,
+    preparation: ReleasePreparation,
+    pathway: str,
+    data: dict[str, Any],
+    expected_version: int | None = None,
 ) -> PathwayAssessment:
-    """Set a pathway's status, support needs (codes from the catalogue) and notes."""
+    """Set a pathway's status, support needs (codes from the catalogue) and notes.
+
+    ``expected_version``: the pathway's ``lock_version`` the editor loaded, 0 when there was
+    no record yet; a pathway changed (or created) since raises ``StaleEdit`` and nothing is
+    written. None: no check."""
     if pathway not in Pathway.values:
         raise PathwayAssessment.DoesNotExist
     require(access.can_edit_pathway(actor, pathway), _("Your role cannot change this pathway."))
     _check_preparation_scope(actor, preparation)
-    assessment, _created = PathwayAssessment.objects.select_for_update().get_or_create(
+    assessment, created = PathwayAssessment.objects.select_for_update().get_or_create(
         preparation=preparation, pathway=pathway
     )
+    if not created:  # a new record starts at version 1; an existing one moves on
+        check_new(expected_version, assessment)
+        claim(assessment, expected_version)
     before = snapshot(assessment, PATHWAY_FIELDS)
     errors: dict[str, list[str]] = {}
     status = data.get("status", assessment.status)
@@ -373,7 +386,10 @@ def arrangement_create(
 
 
 @transaction.atomic
-def arrangement_update(*, actor, arrangement: Arrangement, data: dict[str, Any]) -> Arrangement:
+def arrangement_update(
+    *, actor, arrangement: Arrangement, data: dict[str, Any], expected_version: int | None = None
+) -> Arrangement:
+    """Change an arrangement; ``expected_version`` as in ``pathway_update``."""
     arrangement = (
         Arrangement.objects.select_for_update()
         .select_related("preparation__person")
@@ -384,6 +400,7 @@ def arrangement_update(*, actor, arrangement: Arrangement, data: dict[str, Any])
         _("Your role cannot change this arrangement."),
     )
     _check_preparation_scope(actor, arrangement.preparation)
+    claim(arrangement, expected_version)
     before = snapshot(arrangement, ARRANGEMENT_FIELDS)
     data = {key: value for key, value in data.items() if key != "kind"}  # the kind is fixed
     _apply(arrangement, data)

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from whatworks.assessments.models import Assessment
+from whatworks.concurrency import lock_version_field
 from whatworks.records.models import CustodyEpisode, Facility, Person
 
 
@@ -221,6 +222,7 @@ class InterventionPlan(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    lock_version = lock_version_field()
 
     class Meta:
         verbose_name = _("intervention plan")
@@ -403,6 +405,7 @@ class Referral(models.Model):
     )
     import_key = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    lock_version = lock_version_field()
 
     class Meta:
         verbose_name = _("referral")

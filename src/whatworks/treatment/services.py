@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from whatworks.analytics.treatment import (
     score_checklist,
 )
 from whatworks.audit.services import audit_record, snapshot
+from whatworks.concurrency import claim
 from whatworks.records.access import facilities_in_scope
 from whatworks.records.choices import Sex
 from whatworks.records.models import Facility, Person
@@ -470,17 +472,35 @@ def _require_draft(plan: InterventionPlan) -> None:
         )
 
 
-def _locked_plan(actor, plan: InterventionPlan) -> InterventionPlan:
+def _plan_parts(plan: InterventionPlan) -> Q:
+    """Audit events on a plan's goals and steps: editing them is editing the plan."""
+    return Q(object_type="treatment.plangoal", object_id__in=_ids(plan.goals.all())) | Q(
+        object_type="treatment.planstep",
+        object_id__in=_ids(PlanStep.objects.filter(goal__plan=plan)),
+    )
+
+
+def _ids(queryset) -> list[str]:
+    return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+
+
+def _locked_plan(
+    actor, plan: InterventionPlan, *, expected_version: int | None = None, claim_it: bool = True
+) -> InterventionPlan:
+    """The plan, locked for this transaction; with ``claim_it`` its lock version moves on, and
+    a plan changed since ``expected_version`` raises ``StaleEdit`` (docs/concurrency.md)."""
     _require(actor is None or access.can_plan(actor), "This role cannot plan.")
     plan = InterventionPlan.objects.select_for_update().select_related("person").get(pk=plan.pk)
     _require_person_in_scope(actor, plan.person)
+    if claim_it:
+        claim(plan, expected_version, also=lambda: _plan_parts(plan))
     return plan
 
 
 @transaction.atomic
 def plan_revise(*, actor, plan: InterventionPlan) -> InterventionPlan:
     """A new draft version that starts as a copy of the approved plan."""
-    plan = _locked_plan(actor, plan)
+    plan = _locked_plan(actor, plan, claim_it=False)
     if plan.status != PlanStatus.APPROVED:
         raise ValidationError({"__all__": [_("Only the approved plan can be revised.")]})
     if InterventionPlan.objects.filter(person=plan.person, status=PlanStatus.DRAFT).exists():
@@ -549,11 +569,17 @@ def _clean_goal(goal: PlanGoal, data: dict[str, Any], errors) -> None:
 
 @transaction.atomic
 def plan_goal_save(
-    *, actor, plan: InterventionPlan, data: dict[str, Any], goal: PlanGoal | None = None
+    *,
+    actor,
+    plan: InterventionPlan,
+    data: dict[str, Any],
+    goal: PlanGoal | None = None,
+    expected_version: int | None = None,
 ) -> PlanGoal:
     """Add or change a goal. On an approved plan only the status may change (progress);
-    anything else is a revision."""
-    plan = _locked_plan(actor, plan)
+    anything else is a revision. ``expected_version``: the plan's ``lock_version`` the
+    editor loaded (None: no check)."""
+    plan = _locked_plan(actor, plan, expected_version=expected_version)
     if goal is not None and goal.plan_id != plan.pk:
         raise PlanGoal.DoesNotExist
     progress_only = goal is not None and set(data) <= {"status"}
@@ -581,8 +607,8 @@ def plan_goal_save(
 
 
 @transaction.atomic
-def plan_goal_delete(*, actor, goal: PlanGoal) -> None:
-    plan = _locked_plan(actor, goal.plan)
+def plan_goal_delete(*, actor, goal: PlanGoal, expected_version: int | None = None) -> None:
+    plan = _locked_plan(actor, goal.plan, expected_version=expected_version)
     _require_draft(plan)
     before = snapshot(goal, GOAL_FIELDS)
     audit_record(
@@ -598,9 +624,14 @@ def plan_goal_delete(*, actor, goal: PlanGoal) -> None:
 
 @transaction.atomic
 def plan_step_save(
-    *, actor, goal: PlanGoal, data: dict[str, Any], step: PlanStep | None = None
+    *,
+    actor,
+    goal: PlanGoal,
+    data: dict[str, Any],
+    step: PlanStep | None = None,
+    expected_version: int | None = None,
 ) -> PlanStep:
-    plan = _locked_plan(actor, goal.plan)
+    plan = _locked_plan(actor, goal.plan, expected_version=expected_version)
     if step is not None and step.goal_id != goal.pk:
         raise PlanStep.DoesNotExist
     if not (step is not None and set(data) <= {"status"}):
@@ -645,10 +676,15 @@ def plan_step_save(
 
 @transaction.atomic
 def plan_approve(
-    *, actor, plan: InterventionPlan, agreement: str, agreement_notes: str = ""
+    *,
+    actor,
+    plan: InterventionPlan,
+    agreement: str,
+    agreement_notes: str = "",
+    expected_version: int | None = None,
 ) -> InterventionPlan:
     """Approve a draft: it needs goals, each with a step, and the person's answer."""
-    plan = _locked_plan(actor, plan)
+    plan = _locked_plan(actor, plan, expected_version=expected_version)
     _require_draft(plan)
     errors: dict[str, list[str]] = {}
     goals = list(plan.goals.prefetch_related("steps"))
@@ -666,7 +702,7 @@ def plan_approve(
     _raise(errors)
     today = _today()
     InterventionPlan.objects.filter(person=plan.person, status=PlanStatus.APPROVED).update(
-        status=PlanStatus.SUPERSEDED
+        status=PlanStatus.SUPERSEDED, lock_version=F("lock_version") + 1
     )
     plan.status = PlanStatus.APPROVED
     plan.agreement = agreement
@@ -709,8 +745,9 @@ def plan_review_record(
     notes: str,
     reviewed_on: datetime.date | None = None,
     next_review_date: datetime.date | None = None,
+    expected_version: int | None = None,
 ) -> PlanReview:
-    plan = _locked_plan(actor, plan)
+    plan = _locked_plan(actor, plan, expected_version=expected_version)
     errors: dict[str, list[str]] = {}
     if plan.status != PlanStatus.APPROVED:
         _add(errors, "__all__", _("Only the approved plan is reviewed."))
@@ -899,8 +936,11 @@ def referral_transition(
     end_reason: str = "",
     group: ProgrammeGroup | None = None,
     override_reason: str = "",
+    expected_version: int | None = None,
 ) -> Referral:
-    """Move a referral along its life cycle (``REFERRAL_TRANSITIONS``)."""
+    """Move a referral along its life cycle (``REFERRAL_TRANSITIONS``). A referral changed
+    since ``expected_version`` (its ``lock_version`` as the editor loaded it; None: no
+    check) raises ``StaleEdit`` and nothing is written."""
     referral = (
         Referral.objects.select_for_update()
         .select_related("person", "programme")
@@ -912,6 +952,7 @@ def referral_transition(
         )
         _require(allowed, "This role cannot make this change to a referral.")
         _require_person_in_scope(actor, referral.person)
+    claim(referral, expected_version)
     errors: dict[str, list[str]] = {}
     from_status = referral.status
     if to_status not in REFERRAL_TRANSITIONS.get(from_status, ()):
@@ -1039,6 +1080,7 @@ def end_referrals_on_custody_change(
         referral.ended_on = day
         referral.status_date = day
         _status_change(referral, actor, from_status, S.NOT_COMPLETED, day, "", since=since)
+        referral.lock_version += 1  # the row is locked above: a plain increment is safe
         referral.save()
         audit_record(
             actor=actor,
