@@ -439,6 +439,25 @@ def two_factor_verify(*, actor: User, token: str, address: str, now=None) -> TOT
 
 
 @transaction.atomic
+def two_factor_disable(*, actor: User) -> int:
+    """A user whose role does not require two-factor sign-in turns it off for themselves.
+
+    The view only offers this in a session verified with a code (the middleware sees to it).
+    Required roles cannot: an administrator resets a lost authenticator instead.
+    """
+    if two_factor_required(actor):
+        raise PermissionError(_("Your role must sign in with a code; it cannot be turned off."))
+    removed, _details = TOTPDevice.objects.filter(user=actor).delete()
+    audit_record(
+        actor=actor,
+        action="two_factor.disable",
+        target=actor,
+        after={"devices_removed": removed},
+    )
+    return removed
+
+
+@transaction.atomic
 def two_factor_reset(*, actor, user: User) -> int:
     """Remove every authenticator of the user (a lost phone); they must enrol again.
 

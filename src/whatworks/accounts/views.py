@@ -28,6 +28,7 @@ from whatworks.accounts.services import (
     client_address,
     two_factor_confirm,
     two_factor_device,
+    two_factor_disable,
     two_factor_enrol,
     two_factor_pending_device,
     two_factor_required,
@@ -144,6 +145,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 status = 400
             else:
                 django_otp.login(request, confirmed)
+                request.session.cycle_key()
                 messages.success(
                     request,
                     _(
@@ -155,6 +157,12 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     elif request.method == "POST":
+        if request.POST.get("action") == "disable" and user.is_verified():
+            try:
+                two_factor_disable(actor=user)
+            except PermissionError as error:
+                raise PermissionDenied(str(error)) from error
+            messages.success(request, _("Two-factor sign-in is turned off."))
         return redirect("two-factor")
     context = {
         "device": device,
@@ -202,6 +210,7 @@ def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
                 status = 400
             else:
                 django_otp.login(request, device)
+                request.session.cycle_key()  # a new session key for the fully signed-in session
                 return redirect(_next_url(request))
         else:
             status = 400

@@ -216,3 +216,28 @@ def test_api_bearer_tokens_are_unaffected_but_an_unverified_session_is_not_accep
     password_login(client, "helena")  # a password-only session, not verified
     assert client.get("/api/v1/facilities").status_code == 401
     assert client.get("/api/v1/facilities", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+
+
+def test_a_verified_user_whose_role_does_not_require_it_may_turn_it_off(
+    client, alice, helena, required
+):
+    device = confirmed_device(alice)
+    password_login(client, "alice")
+    # Not verified yet: the request never reaches the page.
+    assert client.post(reverse("two-factor"), {"action": "disable"}).status_code == 302
+    assert TOTPDevice.objects.filter(user=alice).exists()
+    client.post(reverse("two-factor-verify"), {"token": code_for(device)})
+    page = client.get(reverse("two-factor")).content.decode()
+    assert "Turn off two-factor sign-in" in page
+    client.post(reverse("two-factor"), {"action": "disable"})
+    assert not TOTPDevice.objects.filter(user=alice).exists()
+    assert AuditEvent.objects.filter(action="two_factor.disable", actor=alice).exists()
+    assert client.get(reverse("dashboard")).status_code == 200
+
+    helena_device = confirmed_device(helena)
+    other = client.__class__()
+    password_login(other, "helena")
+    other.post(reverse("two-factor-verify"), {"token": code_for(helena_device)})
+    assert "Turn off" not in other.get(reverse("two-factor")).content.decode()
+    assert other.post(reverse("two-factor"), {"action": "disable"}).status_code == 403
+    assert TOTPDevice.objects.filter(user=helena).exists()
