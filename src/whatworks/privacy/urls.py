@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from whatworks.privacy import views
+
+urlpatterns = [
+    path(
+        "persons/<int:person_id>/subject-access/",
+        views.subject_access,
+        name="person-subject-access",
+    ),
+]
