@@ -202,6 +202,10 @@ def test_administrators_reset_a_lost_authenticator(client, helena, dora, bruno, 
     assert response.status_code == 302 and response.url.startswith(reverse("two-factor"))
 
     confirmed_device(helena)
+    call_command("staff", "list")
+    listing = capsys.readouterr().out
+    assert "helena  health_staff  CL-A-01  (2fa)" in listing and "dora  administrator" in listing
+    assert "dora  administrator  all facilities  (2fa)" not in listing
     call_command("staff", "reset-2fa", "helena")
     assert "Reset two-factor sign-in for helena (1 device(s) removed)" in capsys.readouterr().out
     assert not TOTPDevice.objects.filter(user=helena).exists()

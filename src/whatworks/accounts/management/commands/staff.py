@@ -3,12 +3,12 @@ import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from whatworks.accounts.models import Role, User
 from whatworks.accounts.services import (
     account_unlock,
     staff_create,
-    two_factor_device,
     two_factor_required,
     two_factor_reset,
 )
@@ -39,11 +39,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         if action == "list":
+            with_2fa = set(
+                TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True)
+            )
             for user in User.objects.prefetch_related("facilities").order_by("username"):
                 codes = ", ".join(f.code for f in user.facilities.all()) or "all facilities"
                 state = "" if user.is_active else "  (inactive)"
                 state += "  (locked)" if user.locked_at else ""
-                state += "  (2fa)" if two_factor_device(user) is not None else ""
+                state += "  (2fa)" if user.pk in with_2fa else ""
                 self.stdout.write(f"{user.username}  {user.role}  {codes}{state}")
             return
         if action == "unlock":
