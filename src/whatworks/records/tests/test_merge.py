@@ -399,3 +399,50 @@ def test_likely_duplicates_by_national_id_or_name_and_birth(person_in_a, person_
     person_merge(actor=None, keep=person_in_a, duplicate=duplicate, reason="same")
     assert likely_duplicates() == []
     assert "No likely duplicates" in run("duplicates")
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def test_merge_page_is_for_administrators(client, alice, fabio):
+    from django.urls import reverse
+
+    for user in (alice, fabio):
+        client.force_login(user)
+        assert client.get(reverse("person-merge")).status_code == 403
+        assert client.post(reverse("person-merge"), {}).status_code == 403
+
+
+def test_merge_page_previews_then_merges(client, dora, person_in_a, duplicate):
+    from django.urls import reverse
+
+    client.force_login(dora)
+    url = reverse("person-merge")
+    assert client.get(url).status_code == 200
+    data = {"keep": "CL-0000001", "duplicate": "CL-0000099", "reason": "Same fingerprints"}
+    preview = client.post(url, data)
+    assert preview.status_code == 200
+    body = preview.content.decode()
+    assert "Intervention plans" in body
+    assert 'name="confirm"' in body
+    assert Person.objects.get(pk=duplicate.pk).merged_into is None
+
+    done = client.post(url, {**data, "confirm": "1"})
+    assert done.status_code == 302
+    assert done["Location"] == reverse("person-detail", args=[person_in_a.pk])
+    assert Person.objects.get(pk=duplicate.pk).merged_into_id == person_in_a.pk
+    assert AuditEvent.objects.get(action="person.merge").actor == dora
+
+
+def test_merge_page_shows_refusals_next_to_the_fields(client, dora, person_in_a, person_in_b):
+    from django.urls import reverse
+
+    client.force_login(dora)
+    url = reverse("person-merge")
+    unknown = client.post(url, {"keep": "CL-0000001", "duplicate": "CL-NOPE", "reason": "x"})
+    assert unknown.status_code == 400
+    assert "No person with this prison number" in unknown.content.decode()
+    both_held = client.post(url, {"keep": "CL-0000001", "duplicate": "CL-0000002", "reason": "x"})
+    assert both_held.status_code == 400
+    assert "in custody now" in both_held.content.decode()
+    assert not AuditEvent.objects.filter(action="person.merge").exists()
