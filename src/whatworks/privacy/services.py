@@ -14,7 +14,7 @@ import zipfile
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -312,6 +312,7 @@ class RetentionReport:
     cutoff: datetime.date | None
     candidates: list[RetentionCandidate]
     changes: dict[int, dict] = dataclasses.field(default_factory=dict)
+    failures: dict[int, str] = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -325,6 +326,7 @@ class RetentionReport:
                     "last_release": c.last_release.isoformat(),
                     "last_activity": c.last_activity.isoformat(),
                     "rows": self.changes.get(c.person_id, {}),
+                    "error": self.failures.get(c.person_id),
                 }
                 for c in self.candidates
             ],
@@ -356,7 +358,11 @@ def retention_apply(
     apply = person_pseudonymise if action == RetentionAction.PSEUDONYMISE else person_delete
     for candidate in candidates:
         person = Person.objects.get(pk=candidate.person_id)
-        report.changes[candidate.person_id] = apply(
-            actor=actor, person=person, actor_label=actor_label
-        )
+        try:
+            report.changes[candidate.person_id] = apply(
+                actor=actor, person=person, actor_label=actor_label
+            )
+        except DatabaseError as error:
+            # This person's transaction rolled back whole; go on with the others and say so.
+            report.failures[candidate.person_id] = f"{type(error).__name__}: {error}"
     return report

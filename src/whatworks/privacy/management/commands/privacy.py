@@ -100,19 +100,32 @@ class Command(BaseCommand):
         report = retention_apply(dry_run=options["dry_run"], on=on, actor_label="command")
         if options["format"] == "json":
             self.stdout.write(json.dumps(report.as_dict()))
+            self._fail_if_any(report)
             return
         if report.action == "off":
             self.stdout.write(
                 "Retention is off (WHATWORKS_RETENTION_ACTION=off): nothing was changed."
             )
             return
-        verb = "would be" if report.dry_run else "were"
         action = "pseudonymised" if report.action == "pseudonymise" else "deleted"
-        self.stdout.write(
-            f"Persons last active before {report.cutoff}: {len(report.candidates)} {verb} {action}."
-        )
+        if report.dry_run:
+            summary = f"{len(report.candidates)} would be {action} (dry run, nothing changed)."
+        else:
+            summary = f"{len(report.changes)} {action}, {len(report.failures)} failed."
+        self.stdout.write(f"Persons last active before {report.cutoff}: {summary}")
         for candidate in report.candidates:
             self.stdout.write(
                 f"  person {candidate.person_id} ({candidate.research_id}): released "
                 f"{candidate.last_release}, last activity {candidate.last_activity}"
+            )
+            if candidate.person_id in report.failures:
+                self.stdout.write(f"    not changed: {report.failures[candidate.person_id]}")
+        self._fail_if_any(report)
+
+    def _fail_if_any(self, report):
+        if report.failures:
+            raise CommandError(
+                f"{len(report.failures)} person(s) could not be changed and were left as they "
+                "were; the others were changed.",
+                returncode=1,
             )
