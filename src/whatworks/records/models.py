@@ -147,8 +147,15 @@ class Person(models.Model):
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="person_sex_valid"),
         ]
         indexes = [
-            # Person search orders by surname within a facility.
-            models.Index(fields=["current_facility", "last_names"], name="person_fac_name"),
+            # The person list (web and API) pages through persons in `ordering`: with the
+            # whole ordering in the index, PostgreSQL reads one page off the index instead of
+            # sorting every person in scope (docs/load.md). One index for the administrator's
+            # list over all facilities, one for staff of given facilities.
+            models.Index(fields=["last_names", "first_names", "id"], name="person_name_order"),
+            models.Index(
+                fields=["current_facility", "last_names", "first_names", "id"],
+                name="person_fac_name_order",
+            ),
         ]
 
     def __str__(self) -> str:
