@@ -5,9 +5,10 @@ as the evidence dashboard, so that anyone can run
 
     whatworks recidivism --releases DIR/releases.csv --events DIR/events.csv
 
-and get the dashboard's figures. Only pseudonymous identifiers are written: the release ID is
-the custody episode's number and the person ID is the research ID; no names, prison numbers,
-national IDs or dates of birth (age is written as a band at release).
+and get the dashboard's figures. Keys are random tokens drawn afresh for each extract (no
+database or research ID), and each person's dates are moved by a random number of days within
+their months, so intervals are exact and calendar dates are not (see
+``whatworks.evidence.extract`` and docs/research-extract.md).
 """
 
 from __future__ import annotations
@@ -18,19 +19,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from whatworks.accounts.models import Role
-from whatworks.evidence.selectors import release_frames
-from whatworks.web.spreadsheets import safe_frame
-
-
-class ServiceScope:
-    """A stand-in viewer with an administrator's scope (every facility) for whole-service
-    extracts run from the console, where whoever can run commands already holds the database.
-    """
-
-    is_authenticated = True
-    is_active = True
-    role = Role.ADMINISTRATOR
+from whatworks.evidence.extract import evidence_extract_write
 
 
 def _date(text: str) -> datetime.date:
@@ -42,8 +31,12 @@ def _date(text: str) -> datetime.date:
 
 class Command(BaseCommand):
     help = (
-        "Write releases.csv and events.csv (pseudonymous IDs only) for the whole service, "
-        "ready for `whatworks recidivism`."
+        "Write releases.csv and events.csv for the whole service, ready for `whatworks "
+        "recidivism`, which gives the evidence dashboard's figures from them. Release and "
+        "person IDs are random tokens new to each extract; every date of a person is moved by "
+        "the same random number of days within its month (intervals stay exact, calendar "
+        "dates do not). The files are pseudonymous personal data: handle them like the "
+        "research extract (docs/research-extract.md). Each run is audited."
     )
 
     def add_arguments(self, parser):
@@ -52,21 +45,25 @@ class Command(BaseCommand):
             "--today",
             type=_date,
             help="end of follow-up for every release (default: today); outcome records are "
-            "assumed complete up to this date",
+            "assumed complete up to this date. On the 29th to the 31st of a month dates "
+            "cannot be moved (see docs/research-extract.md); a date from the 1st to the 28th "
+            "keeps them hidden",
         )
 
     def handle(self, *args, **options):
         today = options["today"] or timezone.localdate()
         out: Path = options["out"]
         try:
-            out.mkdir(parents=True, exist_ok=True)
+            rows = evidence_extract_write(out=out, today=today)
         except OSError as error:
-            raise CommandError(f"--out: cannot create {out}: {error}") from error
-        releases, events = release_frames(viewer=ServiceScope(), today=today)
-        # Text columns (facility names, codes) never start a spreadsheet formula.
-        safe_frame(releases).write_csv(out / "releases.csv")
-        safe_frame(events).write_csv(out / "events.csv")
+            raise CommandError(f"--out: cannot write into {out}: {error}") from error
         self.stdout.write(
-            f"Wrote {releases.height} releases to {out / 'releases.csv'} and "
-            f"{events.height} events to {out / 'events.csv'} (follow-up to {today:%Y-%m-%d})."
+            f"Wrote {rows['releases']} releases to {out / 'releases.csv'} and "
+            f"{rows['events']} events to {out / 'events.csv'}."
         )
+        if today.day > 28:
+            self.stderr.write(
+                f"Warning: the follow-up ends on day {today.day} of its month, so no dates "
+                "could be moved and the files hold the real dates. Run it with --today on "
+                "a day from the 1st to the 28th to hide them."
+            )
