@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from ninja import Schema
 
 LOCK_FIELD = "lock_version"
 
@@ -191,11 +192,34 @@ def marking_stale(form):
         raise
 
 
+def refuse_if_stale(form, instance: models.Model, *, also=None) -> bool:
+    """Before validating a posted form whose choices depend on the record's state (the next
+    statuses of a referral): if the version it carries is not the record's, show the stale
+    message rather than "not a valid choice". The service still checks, atomically."""
+    posted = form.data.get(form.add_prefix(LOCK_FIELD)) if form.is_bound else None
+    try:
+        expected = parse_version(posted)
+    except ValidationError:
+        return False  # the form's own validation names the field
+    if expected is None or expected == getattr(instance, LOCK_FIELD):
+        return False
+    form.is_valid()
+    form.add_error(None, stale_message(instance, also))
+    form.stale_edit = True
+    return True
+
+
 def page_status(form) -> int:
     """409 when the form is shown again because of a stale edit, 400 for other errors."""
     if form is not None and getattr(form, "stale_edit", False):
         return 409
     return 400 if form is not None and form.errors else 200
+
+
+class StaleOut(Schema):
+    """The 409 body of a refused stale write."""
+
+    detail: str
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from whatworks.concurrency import StaleOut, api_stale_as_409
 from whatworks.records.access import access_person_by_id
 from whatworks.records.models import Facility
 from whatworks.treatment import access, labels, selectors, services
@@ -145,6 +146,9 @@ class PlanOut(Schema):
     id: int
     person_id: int
     version: int
+    lock_version: int = Field(
+        ..., description="Send it back with a write to refuse the write if the plan changed."
+    )
     status: str
     risk_band: str
     target_hours: float
@@ -214,6 +218,9 @@ class StatusChangeOut(Schema):
 
 class ReferralOut(ReferralRowOut):
     person_id: int
+    lock_version: int = Field(
+        ..., description="Send it back with a transition to refuse it if the referral changed."
+    )
     waitlisted_on: datetime.date | None
     allocated_on: datetime.date | None
     started_on: datetime.date | None
@@ -226,6 +233,14 @@ class ReferralOut(ReferralRowOut):
 class ApproveIn(Schema):
     agreement: str = Field(..., description="agreed, partly_agreed or did_not_agree.")
     agreement_notes: str = ""
+    lock_version: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "The lock_version the client loaded; if the record changed since, the write is "
+            "refused with 409 and nothing is saved. Omit it to skip the check."
+        ),
+    )
 
 
 class ReferralIn(Schema):
@@ -242,6 +257,14 @@ class TransitionIn(Schema):
     end_reason: str = ""
     group_id: int | None = Field(None, description="Required to allocate.")
     override_reason: str = Field("", max_length=2000)
+    lock_version: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "The lock_version the client loaded; if the record changed since, the write is "
+            "refused with 409 and nothing is saved. Omit it to skip the check."
+        ),
+    )
 
 
 class AttendanceIn(Schema):
@@ -327,6 +350,7 @@ def _plan(plan: InterventionPlan) -> dict[str, Any]:
         "id": plan.pk,
         "person_id": plan.person_id,
         "version": plan.version,
+        "lock_version": plan.lock_version,
         "status": plan.status,
         "risk_band": plan.risk_band,
         "target_hours": plan.target_hours,
@@ -422,6 +446,7 @@ def _referral_detail(user, referral_id: int) -> dict[str, Any]:
     return {
         **_referral_row(row),
         "person_id": referral.person_id,
+        "lock_version": referral.lock_version,
         "waitlisted_on": referral.waitlisted_on,
         "allocated_on": referral.allocated_on,
         "started_on": referral.started_on,
@@ -505,18 +530,20 @@ def propose_plan(request, person_id: int):
 
 @router.post(
     "/plans/{plan_id}/approve",
-    response=PlanDetailOut,
+    response={200: PlanDetailOut, 409: StaleOut},
     summary="Approve a draft plan with the person's agreement",
 )
 def approve_plan(request, plan_id: int, payload: ApproveIn):
     with _as_api_errors():
         plan = access.access_plan_for_edit(request.auth, plan_id)
-        services.plan_approve(
-            actor=request.auth,
-            plan=plan,
-            agreement=payload.agreement,
-            agreement_notes=payload.agreement_notes,
-        )
+        with api_stale_as_409():
+            services.plan_approve(
+                actor=request.auth,
+                plan=plan,
+                agreement=payload.agreement,
+                agreement_notes=payload.agreement_notes,
+                expected_version=payload.lock_version,
+            )
         plan = access.access_plan_by_id(request.auth, plan_id)
     return _plan_detail(plan)
 
@@ -564,7 +591,7 @@ def get_referral(request, referral_id: int):
 
 @router.post(
     "/referrals/{referral_id}/transitions",
-    response=ReferralOut,
+    response={200: ReferralOut, 409: StaleOut},
     summary="Move a referral along its life cycle",
 )
 def transition_referral(request, referral_id: int, payload: TransitionIn):
@@ -579,7 +606,7 @@ def transition_referral(request, referral_id: int, payload: TransitionIn):
             group = access.access_group_by_id(request.auth, payload.group_id)
         except ObjectDoesNotExist:
             raise _unknown("group_id", payload.group_id) from None
-    with _as_api_errors():
+    with _as_api_errors(), api_stale_as_409():
         services.referral_transition(
             actor=request.auth,
             referral=referral,
@@ -589,6 +616,7 @@ def transition_referral(request, referral_id: int, payload: TransitionIn):
             end_reason=payload.end_reason,
             group=group,
             override_reason=payload.override_reason,
+            expected_version=payload.lock_version,
         )
     return _referral_detail(request.auth, referral_id)
 

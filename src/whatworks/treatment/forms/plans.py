@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from whatworks.concurrency import version_form_field
 from whatworks.records.forms import DateInput
 from whatworks.treatment.labels import NEED_LABELS
 from whatworks.treatment.models import (
@@ -51,6 +52,7 @@ class GoalForm(forms.Form):
     )
     target_date = _date(_("Target date"))
     status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices)
+    lock_version = version_form_field()  # the plan's, as loaded (docs/concurrency.md)
 
     def __init__(self, *args, programmes, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -60,6 +62,7 @@ class GoalForm(forms.Form):
 
     def data_for_service(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        data.pop("lock_version", None)
         data["programme"] = self.programmes.get(data["programme"])
         return data
 
@@ -68,6 +71,7 @@ class GoalStatusForm(forms.Form):
     """Progress on an approved plan: only the status changes."""
 
     status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices)
+    lock_version = version_form_field()
 
     def data_for_service(self) -> dict[str, Any]:
         return {"status": self.cleaned_data["status"]}
@@ -81,13 +85,17 @@ class StepForm(forms.Form):
     owner_name = forms.CharField(label=_("Owner's name"), max_length=200, required=False)
     target_date = _date(_("Target date"))
     status = forms.ChoiceField(label=_("Status"), choices=StepStatus.choices)
+    lock_version = version_form_field()
 
     def data_for_service(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
+        data = dict(self.cleaned_data)
+        data.pop("lock_version", None)
+        return data
 
 
 class StepStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=StepStatus.choices)
+    lock_version = version_form_field()
 
     def data_for_service(self) -> dict[str, Any]:
         return {"status": self.cleaned_data["status"]}
@@ -102,6 +110,7 @@ class ApproveForm(forms.Form):
     agreement_notes = forms.CharField(
         label=_("Notes"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    lock_version = version_form_field()
 
 
 class ReviewForm(forms.Form):
@@ -112,6 +121,7 @@ class ReviewForm(forms.Form):
     next_review_date = _date(
         _("Next review"), help_text=_("Leave empty to use the interval for the risk band.")
     )
+    lock_version = version_form_field()
 
 
 class ReferralForm(forms.Form):
@@ -174,6 +184,7 @@ class TransitionForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    lock_version = version_form_field()  # the referral's, as loaded
 
     def __init__(self, *args, statuses, groups, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -10,7 +10,9 @@ import time
 
 import pytest
 from django.db import OperationalError, close_old_connections, connection
+from django.urls import reverse
 
+from whatworks.accounts.services import api_token_create
 from whatworks.audit.models import AuditEvent
 from whatworks.concurrency import StaleEdit
 from whatworks.treatment import services
@@ -208,3 +210,96 @@ def test_two_concurrent_plan_edits_exactly_one_wins(alice, fabio, draft):
     winner = "Alice's goal" if results[0] == "won" else "Fabio's goal"
     assert PlanGoal.objects.get(pk=goal.pk).description == winner
     assert InterventionPlan.objects.get(pk=draft.pk).lock_version == loaded + 1
+
+
+# --- through the web and the API ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_web_goal_form_carries_the_version_and_a_stale_save_is_409_with_input_kept(
+    client, alice, fabio, draft
+):
+    goal = draft.goals.first()
+    url = reverse("goal-edit", args=[draft.pk, goal.pk])
+    client.force_login(alice)
+    page = client.get(url).content.decode()
+    assert f'name="lock_version" value="{draft.lock_version}"' in page
+    # Fabio saves first, from his own page.
+    services.plan_goal_save(
+        actor=fabio,
+        plan=draft,
+        goal=goal,
+        data={"description": "Fabio's goal"},
+        expected_version=draft.lock_version,
+    )
+    form = {
+        "description": "Alice's careful wording",
+        "status": "not_started",
+        "lock_version": str(draft.lock_version),
+    }
+    response = client.post(url, form)
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "This plan was changed by another user after you opened it" in body
+    assert "Alice&#x27;s careful wording" in body  # what she typed is still in the form
+    assert PlanGoal.objects.get(pk=goal.pk).description == "Fabio's goal"
+    # With the current version the save goes through.
+    form["lock_version"] = str(InterventionPlan.objects.get(pk=draft.pk).lock_version)
+    assert client.post(url, form).status_code == 302
+    assert PlanGoal.objects.get(pk=goal.pk).description == "Alice's careful wording"
+
+
+@pytest.mark.django_db
+def test_web_stale_referral_transition_is_refused(client, fabio, pablo, referral):
+    url = reverse("referral-detail", args=[referral.pk])
+    client.force_login(pablo)
+    assert (
+        f'name="lock_version" value="{referral.lock_version}"' in client.get(url).content.decode()
+    )
+    services.referral_transition(
+        actor=fabio, referral=referral, to_status="assessed_suitable", effective_date=DAY
+    )
+    response = client.post(
+        url,
+        {
+            "to_status": "not_suitable",
+            "reason": "Not motivated",
+            "effective_date": DAY.isoformat(),
+            "lock_version": str(referral.lock_version),
+        },
+    )
+    assert response.status_code == 409
+    assert "This referral was changed by another user" in response.content.decode()
+    assert Referral.objects.get(pk=referral.pk).status == "assessed_suitable"
+
+
+def _bearer(user) -> dict:
+    _, raw = api_token_create(actor=user, user=user, name="test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+@pytest.mark.django_db
+def test_api_returns_the_version_and_answers_409_to_a_stale_transition(
+    client, fabio, pablo, referral
+):
+    headers = _bearer(pablo)
+    url = f"/api/v1/referrals/{referral.pk}"
+    loaded = client.get(url, **headers).json()["lock_version"]
+    assert loaded == referral.lock_version
+
+    def move(to_status, **extra):
+        return client.post(
+            f"{url}/transitions",
+            {"to_status": to_status, "effective_date": DAY.isoformat(), **extra},
+            content_type="application/json",
+            **headers,
+        )
+
+    first = move("assessed_suitable", lock_version=loaded)
+    assert first.status_code == 200 and first.json()["lock_version"] == loaded + 1
+    stale = move("not_suitable", reason="Not motivated", lock_version=loaded)
+    assert stale.status_code == 409
+    assert "This referral was changed by another user" in stale.json()["detail"]
+    assert Referral.objects.get(pk=referral.pk).status == "assessed_suitable"
+    # Without a version there is no check (clients written before locking keep working).
+    assert move("waitlisted").status_code == 200

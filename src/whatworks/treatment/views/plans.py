@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from whatworks.assessments.selectors import needs_for_planning
+from whatworks.concurrency import marking_stale, page_status, parse_version, refuse_if_stale
 from whatworks.records.access import facilities_in_scope
 from whatworks.records.models import Person
 from whatworks.treatment import access, labels, selectors, services
@@ -125,7 +126,10 @@ def _goal_rows(plan: InterventionPlan, *, with_forms: bool) -> list[dict[str, An
         steps = [
             {
                 "step": step,
-                "form": StepStatusForm(initial={"status": step.status}, prefix=f"step-{step.pk}")
+                "form": StepStatusForm(
+                    initial={"status": step.status, "lock_version": plan.lock_version},
+                    prefix=f"step-{step.pk}",
+                )
                 if with_forms
                 else None,
             }
@@ -136,7 +140,10 @@ def _goal_rows(plan: InterventionPlan, *, with_forms: bool) -> list[dict[str, An
                 "goal": goal,
                 "need": labels.need_label(goal.need) if goal.need else "",
                 "steps": steps,
-                "form": GoalStatusForm(initial={"status": goal.status}, prefix=f"goal-{goal.pk}")
+                "form": GoalStatusForm(
+                    initial={"status": goal.status, "lock_version": plan.lock_version},
+                    prefix=f"goal-{goal.pk}",
+                )
                 if with_forms
                 else None,
             }
@@ -210,7 +217,7 @@ def _plan_detail_response(
 ) -> HttpResponse:
     can_edit = plan.is_draft and access.can_plan(request.user)
     if approve_form is None and can_edit:
-        approve_form = ApproveForm()
+        approve_form = ApproveForm(initial={"lock_version": plan.lock_version})
     context = {
         "plan": plan,
         "person": plan.person,
@@ -221,7 +228,7 @@ def _plan_detail_response(
         "approve_form": approve_form if can_edit else None,
     }
     return render(
-        request, "treatment/plans/plan_detail.html", context, status=form_status(approve_form)
+        request, "treatment/plans/plan_detail.html", context, status=page_status(approve_form)
     )
 
 
@@ -242,12 +249,14 @@ def plan_approve(request: HttpRequest, plan_id: int) -> HttpResponse:
     form = ApproveForm(request.POST)
     if form.is_valid():
         try:
-            services.plan_approve(
-                actor=request.user,
-                plan=plan,
-                agreement=form.cleaned_data["agreement"],
-                agreement_notes=form.cleaned_data["agreement_notes"],
-            )
+            with marking_stale(form):
+                services.plan_approve(
+                    actor=request.user,
+                    plan=plan,
+                    agreement=form.cleaned_data["agreement"],
+                    agreement_notes=form.cleaned_data["agreement_notes"],
+                    expected_version=form.cleaned_data["lock_version"],
+                )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -277,15 +286,20 @@ def plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan_or_404(request.user, plan_id)
     if not access.can_plan(request.user):
         return forbidden(request, _("Your role cannot review plans."))
-    form = ReviewForm(posted(request))
+    form = ReviewForm(posted(request), initial={"lock_version": plan.lock_version})
 
     def save(data):
-        services.plan_review_record(actor=request.user, plan=plan, **data)
+        data = dict(data)
+        expected = data.pop("lock_version")
+        with marking_stale(form):
+            services.plan_review_record(
+                actor=request.user, plan=plan, expected_version=expected, **data
+            )
 
     if form_to_service(request, form, save, success=_("The review is recorded.")):
         return redirect("person-treatment", plan.person_id)
     context = {"plan": plan, "person": plan.person, "form": form}
-    return render(request, "treatment/plans/review_form.html", context, status=form_status(form))
+    return render(request, "treatment/plans/review_form.html", context, status=page_status(form))
 
 
 def _active_programmes(*, keep: int | None = None):
@@ -315,9 +329,9 @@ def goal_edit(request: HttpRequest, plan_id: int, goal_id: int | None = None) ->
             raise Http404
     data = posted(request)
     if plan.is_draft:
-        initial = {}
+        initial = {"lock_version": plan.lock_version}
         if goal is not None:
-            initial = {
+            initial |= {
                 "need": goal.need,
                 "description": goal.description,
                 "programme": goal.programme_id,
@@ -329,20 +343,27 @@ def goal_edit(request: HttpRequest, plan_id: int, goal_id: int | None = None) ->
         form = GoalForm(data, programmes=programmes, initial=initial)
     elif goal is not None:
         prefix = f"goal-{goal.pk}"
-        form = GoalStatusForm(data, initial={"status": goal.status}, prefix=prefix)
+        form = GoalStatusForm(
+            data, initial={"status": goal.status, "lock_version": plan.lock_version}, prefix=prefix
+        )
     else:
         messages.error(request, _("Only a draft can be changed; revise the plan first."))
         return redirect("person-treatment", plan.person_id)
 
     def save(_data):
-        services.plan_goal_save(
-            actor=request.user, plan=plan, data=form.data_for_service(), goal=goal
-        )
+        with marking_stale(form):
+            services.plan_goal_save(
+                actor=request.user,
+                plan=plan,
+                data=form.data_for_service(),
+                goal=goal,
+                expected_version=form.cleaned_data["lock_version"],
+            )
 
     if form_to_service(request, form, save, success=_("The goal is saved.")):
         return _after_edit(plan)
     context = {"plan": plan, "person": plan.person, "goal": goal, "form": form}
-    return render(request, "treatment/plans/goal_form.html", context, status=form_status(form))
+    return render(request, "treatment/plans/goal_form.html", context, status=page_status(form))
 
 
 @login_required
@@ -355,7 +376,11 @@ def goal_delete(request: HttpRequest, plan_id: int, goal_id: int) -> HttpRespons
     if goal is None:
         raise Http404
     try:
-        services.plan_goal_delete(actor=request.user, goal=goal)
+        services.plan_goal_delete(
+            actor=request.user,
+            goal=goal,
+            expected_version=parse_version(request.POST.get("lock_version")),
+        )
     except ValidationError as error:
         _error_messages(request, error)
     else:
@@ -378,9 +403,9 @@ def step_edit(
         raise Http404 from error
     data = posted(request)
     if plan.is_draft:
-        initial = {}
+        initial = {"lock_version": plan.lock_version}
         if step is not None:
-            initial = {
+            initial |= {
                 "description": step.description,
                 "owner": step.owner,
                 "owner_name": step.owner_name,
@@ -389,20 +414,29 @@ def step_edit(
             }
         form = StepForm(data, initial=initial)
     elif step is not None:
-        form = StepStatusForm(data, initial={"status": step.status}, prefix=f"step-{step.pk}")
+        form = StepStatusForm(
+            data,
+            initial={"status": step.status, "lock_version": plan.lock_version},
+            prefix=f"step-{step.pk}",
+        )
     else:
         messages.error(request, _("Only a draft can be changed; revise the plan first."))
         return redirect("person-treatment", plan.person_id)
 
     def save(_data):
-        services.plan_step_save(
-            actor=request.user, goal=goal, data=form.data_for_service(), step=step
-        )
+        with marking_stale(form):
+            services.plan_step_save(
+                actor=request.user,
+                goal=goal,
+                data=form.data_for_service(),
+                step=step,
+                expected_version=form.cleaned_data["lock_version"],
+            )
 
     if form_to_service(request, form, save, success=_("The step is saved.")):
         return _after_edit(plan)
     context = {"plan": plan, "person": plan.person, "goal": goal, "step": step, "form": form}
-    return render(request, "treatment/plans/step_form.html", context, status=form_status(form))
+    return render(request, "treatment/plans/step_form.html", context, status=page_status(form))
 
 
 @login_required
@@ -469,23 +503,30 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
         )
     form = None
     if statuses:
-        form = TransitionForm(posted(request), statuses=statuses, groups=groups)
+        form = TransitionForm(
+            posted(request),
+            statuses=statuses,
+            groups=groups,
+            initial={"lock_version": referral.lock_version},
+        )
     if request.method == "POST":
         if form is None:
             return forbidden(request, _("Your role cannot change this referral."))
-        if form.is_valid():
+        if not refuse_if_stale(form, referral) and form.is_valid():
             data = form.cleaned_data
             try:
-                services.referral_transition(
-                    actor=request.user,
-                    referral=referral,
-                    to_status=data["to_status"],
-                    reason=data["reason"],
-                    effective_date=data["effective_date"],
-                    end_reason=data.get("end_reason") or "",
-                    group=form.groups.get(data.get("group")),
-                    override_reason=data.get("override_reason") or "",
-                )
+                with marking_stale(form):
+                    services.referral_transition(
+                        actor=request.user,
+                        referral=referral,
+                        to_status=data["to_status"],
+                        reason=data["reason"],
+                        effective_date=data["effective_date"],
+                        end_reason=data.get("end_reason") or "",
+                        group=form.groups.get(data.get("group")),
+                        override_reason=data.get("override_reason") or "",
+                        expected_version=data["lock_version"],
+                    )
             except ValidationError as error:
                 add_service_errors(form, error)
             except PermissionError:
@@ -504,7 +545,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
         "form": form,
     }
     return render(
-        request, "treatment/plans/referral_detail.html", context, status=form_status(form)
+        request, "treatment/plans/referral_detail.html", context, status=page_status(form)
     )
 
 
