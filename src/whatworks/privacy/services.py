@@ -133,9 +133,9 @@ class RetentionCandidate:
 def retention_candidates(
     *, action: str, on: datetime.date | None = None, years: int | None = None
 ) -> list[RetentionCandidate]:
-    """Persons due for ``action``: released, none of their episodes open, and no activity
-    (ACTIVITY_DATES) on or after the cutoff; minus those the action was already applied to
-    (and, for pseudonymise, those already deleted)."""
+    """Persons due for ``action``: released, none of their episodes open, no activity
+    (ACTIVITY_DATES) on or after the cutoff and no pending link review naming them; minus
+    those the action was already applied to (and, for pseudonymise, those deleted)."""
     from django.apps import apps
 
     on = on or today()
@@ -155,27 +155,34 @@ def retention_candidates(
     for label, lookup, field in ACTIVITY_DATES:
         recent = apps.get_model(label).objects.filter(**{f"{field}__gte": cutoff})
         persons = persons.exclude(pk__in=recent.values(f"{lookup}_id"))
+    # A police or court record still waiting for a decision on whether it is this person's.
+    pending = apps.get_model("outcomes.LinkReview").objects.filter(status="pending")
+    persons = persons.exclude(pk__in=pending.values("candidate_id"))
     return _with_last_activity(persons.order_by("pk"))
 
 
 def _with_last_activity(persons) -> list[RetentionCandidate]:
+    """The candidates with their last activity: one query per kind of activity."""
     from django.apps import apps
 
-    candidates = []
-    for person in persons:
-        latest = person.last_release
-        for label, lookup, field in ACTIVITY_DATES:
-            value = (
-                apps.get_model(label)
-                .objects.filter(**{lookup: person})
-                .aggregate(latest=Max(field))["latest"]
-            )
-            if value is not None and value > latest:
-                latest = value
-        candidates.append(
-            RetentionCandidate(person.pk, person.research_id, person.last_release, latest)
+    chosen = persons.values("pk")  # a subquery: no list of ids, however many
+    persons = list(persons)
+    latest = {person.pk: person.last_release for person in persons}
+    for label, lookup, field in ACTIVITY_DATES:
+        key = f"{lookup}_id"
+        rows = (
+            apps.get_model(label)
+            .objects.filter(**{f"{key}__in": chosen})
+            .values(key)
+            .annotate(latest=Max(field))
         )
-    return candidates
+        for row in rows:
+            if row["latest"] is not None and row["latest"] > latest[row[key]]:
+                latest[row[key]] = row["latest"]
+    return [
+        RetentionCandidate(person.pk, person.research_id, person.last_release, latest[person.pk])
+        for person in persons
+    ]
 
 
 def _identities(person: Person) -> list[Person]:

@@ -67,6 +67,33 @@ def test_candidates_are_released_long_ago_with_no_activity_since(old, recent, pe
     assert later[1].last_activity == datetime.date(2020, 5, 1)
 
 
+def test_a_pending_link_review_holds_retention_back(old):
+    from whatworks.outcomes.models import LinkReview, OutcomeImport
+
+    outcome_import = OutcomeImport.objects.create(
+        file_name="courts.csv", sha256="1" * 64, link_threshold=0.9, review_threshold=0.5
+    )
+    review = LinkReview.objects.create(
+        outcome_import=outcome_import,
+        row_index=0,
+        first_name="José",
+        last_name="Muñoz",
+        date_of_birth=datetime.date(1990, 4, 12),
+        event_type="reconviction",
+        event_date=datetime.date(2012, 1, 1),
+        source="court",
+        source_reference="C-1",
+        candidate=old,
+    )
+    assert services.retention_candidates(action="delete", on=ON, years=10) == []
+    LinkReview.objects.filter(pk=review.pk).update(
+        status="rejected", decided_at=outcome_import.imported_at
+    )
+    assert [
+        c.person_id for c in services.retention_candidates(action="delete", on=ON, years=10)
+    ] == [old.pk]
+
+
 def test_off_does_nothing_and_says_so(capsys, settings, old):
     before = AuditEvent.objects.count()
     out = _run(capsys, settings, "off")
