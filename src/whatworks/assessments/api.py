@@ -23,6 +23,7 @@ from whatworks.assessments.access import (
     can_view_assessments,
 )
 from whatworks.assessments.models import Assessment
+from whatworks.concurrency import StaleOut, api_stale_as_409
 from whatworks.records.access import access_person_by_id
 from whatworks.records.models import Person
 
@@ -42,6 +43,7 @@ class AssessmentSummary(Schema):
     override_band: str | None
     effective_band: str | None
     next_due_date: datetime.date | None
+    lock_version: int
 
     @staticmethod
     def resolve_instrument(assessment: Assessment) -> str:
@@ -81,6 +83,14 @@ class StartIn(Schema):
 
 class AnswersIn(Schema):
     answers: dict[str, Any]
+    lock_version: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "The lock_version the client loaded; if the assessment changed since, the write "
+            "is refused with 409 and nothing is saved. Omit it to skip the check."
+        ),
+    )
 
 
 class OverrideIn(Schema):
@@ -88,6 +98,14 @@ class OverrideIn(Schema):
     reason: str = Field(..., max_length=2000)
     approver: str = Field(
         ..., description="Username of the approving facility manager or administrator."
+    )
+    lock_version: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "The lock_version the client loaded; if the assessment changed since, the write "
+            "is refused with 409 and nothing is saved. Omit it to skip the check."
+        ),
     )
 
 
@@ -150,31 +168,41 @@ def get_assessment(request, assessment_id: int):
 
 @router.put(
     "/assessments/{assessment_id}/draft",
-    response=AssessmentDetail,
+    response={200: AssessmentDetail, 409: StaleOut},
     summary="Save draft answers (partial answers allowed)",
 )
 def save_draft(request, assessment_id: int, payload: AnswersIn):
     assessment = _assessment_or_404(request.auth, assessment_id, for_edit=True)
-    services.assessment_save_draft(
-        actor=request.auth, assessment=assessment, answers=payload.answers
-    )
+    with api_stale_as_409():
+        services.assessment_save_draft(
+            actor=request.auth,
+            assessment=assessment,
+            answers=payload.answers,
+            expected_version=payload.lock_version,
+        )
     return _detail(request.auth, _assessment_or_404(request.auth, assessment_id))
 
 
 @router.post(
     "/assessments/{assessment_id}/complete",
-    response=AssessmentDetail,
+    response={200: AssessmentDetail, 409: StaleOut},
     summary="Complete: score the answers on the server",
 )
 def complete(request, assessment_id: int, payload: AnswersIn):
     assessment = _assessment_or_404(request.auth, assessment_id, for_edit=True)
-    services.assessment_complete(actor=request.auth, assessment=assessment, answers=payload.answers)
+    with api_stale_as_409():
+        services.assessment_complete(
+            actor=request.auth,
+            assessment=assessment,
+            answers=payload.answers,
+            expected_version=payload.lock_version,
+        )
     return _detail(request.auth, _assessment_or_404(request.auth, assessment_id))
 
 
 @router.post(
     "/assessments/{assessment_id}/override",
-    response=AssessmentDetail,
+    response={200: AssessmentDetail, 409: StaleOut},
     summary="Professional override of the band, with its reason and approver",
 )
 def override(request, assessment_id: int, payload: OverrideIn):
@@ -185,11 +213,13 @@ def override(request, assessment_id: int, payload: OverrideIn):
         raise ValidationError(
             {"approver": [_("Unknown approver: %(name)s") % {"name": payload.approver}]}
         )
-    services.assessment_override(
-        actor=request.auth,
-        assessment=assessment,
-        band=payload.band,
-        reason=payload.reason,
-        approver=approver,
-    )
+    with api_stale_as_409():
+        services.assessment_override(
+            actor=request.auth,
+            assessment=assessment,
+            band=payload.band,
+            reason=payload.reason,
+            approver=approver,
+            expected_version=payload.lock_version,
+        )
     return _detail(request.auth, _assessment_or_404(request.auth, assessment_id))

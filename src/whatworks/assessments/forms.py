@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from whatworks.analytics.instruments import Instrument
+from whatworks.concurrency import version_form_field
 
 YES, NO = "1", "0"
 
@@ -55,6 +56,7 @@ class AnswersForm(forms.Form):
             field.label = label
             field.help_text = help_text
             self.fields[item.id] = field
+        self.fields["lock_version"] = version_form_field()  # docs/concurrency.md
 
     @staticmethod
     def initial_from(instrument: Instrument, answers: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +94,7 @@ class OverrideForm(forms.Form):
         label=_("Reason for the override"), widget=forms.Textarea(attrs={"rows": 4})
     )
     approver = forms.TypedChoiceField(label=_("Approved by"), coerce=int)
+    lock_version = version_form_field()
 
     def __init__(self, *args, bands: list[tuple[str, str]], approvers: list, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -31,6 +31,7 @@ from whatworks.assessments.access import (
 from whatworks.assessments.charts import history_chart, needs_chart
 from whatworks.assessments.forms import AnswersForm, OverrideForm, StartAssessmentForm
 from whatworks.assessments.models import Assessment, InstrumentVersion
+from whatworks.concurrency import marking_stale, page_status, stale_message
 from whatworks.records.access import persons_visible_to
 from whatworks.web.pages import add_service_errors, forbidden, person_or_404
 
@@ -124,6 +125,8 @@ def assessment_edit(request: HttpRequest, assessment_id: int) -> HttpResponse:
     """The answers form: "Save draft" keeps partial answers; "Complete" scores them."""
     assessment = _assessment_or_404(request.user, assessment_id, for_edit=True)
     if assessment.is_completed:
+        if request.method == "POST":  # completed by someone else while this form was open
+            messages.error(request, stale_message(assessment))
         return redirect("assessment-detail", assessment.pk)
     instrument = assessment.instrument_version.instrument
     language = request.LANGUAGE_CODE
@@ -131,19 +134,30 @@ def assessment_edit(request: HttpRequest, assessment_id: int) -> HttpResponse:
         request.POST or None,
         instrument=instrument,
         language=language,
-        initial=AnswersForm.initial_from(instrument, assessment.answers),
+        initial={
+            **AnswersForm.initial_from(instrument, assessment.answers),
+            "lock_version": assessment.lock_version,
+        },
     )
     if request.method == "POST" and form.is_valid():
+        expected = form.cleaned_data["lock_version"]
         try:
-            if "complete" in request.POST:
-                services.assessment_complete(
-                    actor=request.user, assessment=assessment, answers=form.answers()
+            with marking_stale(form):
+                if "complete" in request.POST:
+                    services.assessment_complete(
+                        actor=request.user,
+                        assessment=assessment,
+                        answers=form.answers(),
+                        expected_version=expected,
+                    )
+                    messages.success(request, _("The assessment is complete."))
+                    return redirect("assessment-detail", assessment.pk)
+                services.assessment_save_draft(
+                    actor=request.user,
+                    assessment=assessment,
+                    answers=form.answers(),
+                    expected_version=expected,
                 )
-                messages.success(request, _("The assessment is complete."))
-                return redirect("assessment-detail", assessment.pk)
-            services.assessment_save_draft(
-                actor=request.user, assessment=assessment, answers=form.answers()
-            )
             messages.success(request, _("The draft is saved."))
             return redirect("assessment-edit", assessment.pk)
         except ValidationError as error:
@@ -158,8 +172,7 @@ def assessment_edit(request: HttpRequest, assessment_id: int) -> HttpResponse:
         "validation_note": _validation_note(instrument, language),
         "form": form,
     }
-    status = 400 if form.errors else 200
-    return render(request, "assessments/assessment_form.html", context, status=status)
+    return render(request, "assessments/assessment_form.html", context, status=page_status(form))
 
 
 def _validation_note(instrument, language: str) -> str:
@@ -242,6 +255,8 @@ def _approvers(assessment: Assessment) -> list[User]:
 def assessment_override(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = _assessment_or_404(request.user, assessment_id, for_edit=True)
     if not assessment.is_completed or assessment.is_overridden:
+        if request.method == "POST":  # overridden by someone else while this form was open
+            messages.error(request, stale_message(assessment))
         return redirect("assessment-detail", assessment.pk)
     instrument = assessment.instrument_version.instrument
     language = request.LANGUAGE_CODE
@@ -254,17 +269,20 @@ def assessment_override(request: HttpRequest, assessment_id: int) -> HttpRespons
             if band.code != assessment.band
         ],
         approvers=approvers,
+        initial={"lock_version": assessment.lock_version},
     )
     if request.method == "POST" and form.is_valid():
         approver = next((u for u in approvers if u.pk == form.cleaned_data["approver"]), None)
         try:
-            services.assessment_override(
-                actor=request.user,
-                assessment=assessment,
-                band=form.cleaned_data["band"],
-                reason=form.cleaned_data["reason"],
-                approver=approver,
-            )
+            with marking_stale(form):
+                services.assessment_override(
+                    actor=request.user,
+                    assessment=assessment,
+                    band=form.cleaned_data["band"],
+                    reason=form.cleaned_data["reason"],
+                    approver=approver,
+                    expected_version=form.cleaned_data["lock_version"],
+                )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -276,8 +294,7 @@ def assessment_override(request: HttpRequest, assessment_id: int) -> HttpRespons
         "band_label": _band_label(assessment, assessment.band, language),
         "form": form,
     }
-    status = 400 if form.errors else 200
-    return render(request, "assessments/override_form.html", context, status=status)
+    return render(request, "assessments/override_form.html", context, status=page_status(form))
 
 
 @login_required
