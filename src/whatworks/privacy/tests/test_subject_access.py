@@ -150,3 +150,14 @@ def test_command_names_the_bad_argument(tmp_path, person_in_a, alice):
             "privacy", "subject-access", "CL-0000001", "--out", str(tmp_path), "--actor", "alice"
         )
     assert not _exports().exists()
+
+
+def test_pdf_speaks_the_requested_language(person_in_a, monkeypatch):
+    from reportlab import rl_config
+
+    monkeypatch.setattr(rl_config, "pageCompression", 0)  # readable page streams
+    data = export.collect(person_in_a)
+    spanish = export.as_pdf(data, language="es")
+    english = export.as_pdf(data, language="en")
+    assert b"Fecha de ingreso" in spanish and b"Fecha de ingreso" not in english
+    assert b"Admission date" in english
