@@ -28,6 +28,7 @@ prison number or surname (for the analyst: no person's).
 from __future__ import annotations
 
 import datetime
+import json
 import re
 
 import pytest
@@ -50,15 +51,20 @@ ROUTES: dict[str, str] = {
     "logout": PUBLIC,
     "profile": STAFF,
     "token-revoke": OWN,
+    "two-factor": STAFF,  # the user's own second factor: enrol, disable
+    "two-factor-verify": STAFF,  # the second step of signing in
     # api housekeeping (the operations are in API_OPERATIONS)
-    "api:openapi-json": PUBLIC,  # the schema: structure, no records
-    "api:openapi-view": PUBLIC,
+    # The schema and its docs hold no records, but map a closed service: staff or a token only
+    # (api.schema_for_staff). Anonymous: 401 for the schema, the login page for the docs.
+    "api:openapi-json": STAFF,
+    "api:openapi-view": STAFF,
     "api:api-root": PUBLIC,  # ninja's bare prefix: a 404
     # audit
     "audit-log": ADMIN_ONLY,
     # records
     "person-list": STAFF,
     "person-admit": ROLE,
+    "person-merge": ADMIN_ONLY,  # records.merge_views: administrators merge duplicates
     "person-detail": PERSON,
     "person-edit": PERSON,
     "episode-new": PERSON,
@@ -173,6 +179,8 @@ ROUTES: dict[str, str] = {
     "riskmodel-instrument-yaml": ROLE,
     "riskmodel-publication-request": ROLE,
     "riskmodel-publication-decide": ROLE,
+    # privacy
+    "person-subject-access": ADMIN_ONLY,  # privacy.access: administrators answer requests
     # web
     "dashboard": STAFF,
     "healthz": PUBLIC,
@@ -210,6 +218,122 @@ API_OPERATIONS: dict[str, str] = {
     "GET /api/v1/release-readiness": STAFF,
     "GET /api/v1/community/providers": STAFF,
     "GET /api/v1/persons/{person_id}/community": PERSON,
+}
+
+# Web routes that answer like the API: an anonymous caller gets 401, not the login page.
+API_STYLE_ROUTES = {"api:openapi-json"}
+
+# --- who may use what: the per-role matrix --------------------------------------------------
+#
+# The roles allowed on every STAFF, ROLE and ADMIN_ONLY route, read from the views and the
+# apps' access.py (not from what the routes answer). A STAFF route not listed is open to every
+# role; any other route must be listed. The matrix test checks that exactly these roles get
+# through (2xx/3xx on GET) and every other role gets 403, so a role given access by accident,
+# or one locked out, fails it.
+
+ADMINISTRATOR = "administrator"
+ANALYST = "analyst"
+FACILITY_MANAGER = "facility_manager"
+CASE_MANAGER = "case_manager"
+PROGRAMME_STAFF = "programme_staff"
+HEALTH_STAFF = "health_staff"
+ALL_ROLES = frozenset(
+    {ADMINISTRATOR, ANALYST, FACILITY_MANAGER, CASE_MANAGER, PROGRAMME_STAFF, HEALTH_STAFF}
+)
+# The persona holding each role (conftest.py); bruno is a second case manager.
+ROLE_PERSONAS = {
+    CASE_MANAGER: "alice",
+    ANALYST: "carla",
+    FACILITY_MANAGER: "fabio",
+    PROGRAMME_STAFF: "pablo",
+    HEALTH_STAFF: "helena",
+    ADMINISTRATOR: "dora",
+}
+
+# records.access.PERSON_VIEWER_ROLES: everyone who works with person records.
+PERSON_VIEWERS = ALL_ROLES - {ANALYST}
+# records.access.RECORD_EDITOR_ROLES (can_edit_records).
+RECORD_EDITORS = frozenset({ADMINISTRATOR, FACILITY_MANAGER, CASE_MANAGER})
+# records.access.EVIDENCE_VIEWER_ROLES, treatment DASHBOARD_ROLES, assessments
+# OVERRIDE_RATE_ROLES, evaluation READER_ROLES: aggregate figures.
+AGGREGATE_READERS = frozenset({ADMINISTRATOR, ANALYST, FACILITY_MANAGER})
+# treatment.access.DELIVERY_ROLES = CATALOGUE_EDITOR_ROLES (can_deliver, can_edit_catalogue).
+DELIVERY = frozenset({ADMINISTRATOR, FACILITY_MANAGER, PROGRAMME_STAFF})
+# evaluation RUNNER_ROLES, riskmodels RUNNER_ROLES.
+ANALYSTS = frozenset({ADMINISTRATOR, ANALYST})
+# community PROVIDER_MANAGER_ROLES, outcomes IMPORT_VIEWER_ROLES.
+MANAGERS = frozenset({ADMINISTRATOR, FACILITY_MANAGER})
+ADMINISTRATORS = frozenset({ADMINISTRATOR})
+
+ROLE_MATRIX: dict[str, frozenset[str]] = {
+    # STAFF routes some roles are refused
+    "person-list": PERSON_VIEWERS,  # analysts: aggregates only
+    "assessments-due": RECORD_EDITORS | {HEALTH_STAFF},  # assessments.access.can_assess
+    "plan-reviews-due": RECORD_EDITORS,  # treatment PLANNER_ROLES
+    "waitlist-overview": RECORD_EDITORS | DELIVERY,  # can_view_referrals
+    "group-list": RECORD_EDITORS | DELIVERY,
+    "relapse-reviews-due": RECORD_EDITORS | {HEALTH_STAFF},  # health RELAPSE_EDITOR_ROLES
+    "drugtest-selection-index": MANAGERS | {HEALTH_STAFF},  # drugtests SELECTION_ROLES
+    "release-readiness": PERSON_VIEWERS,  # reintegration READER_ROLES
+    # ROLE routes
+    "person-admit": RECORD_EDITORS,
+    "evidence": AGGREGATE_READERS,
+    "evidence-export": AGGREGATE_READERS,
+    "assessment-override-rates": AGGREGATE_READERS,
+    "programme-list": ALL_ROLES,  # the catalogue: no person data
+    "programme-detail": ALL_ROLES,
+    "programme-new": DELIVERY,
+    "programme-edit": DELIVERY,
+    "fidelity-new": DELIVERY,
+    "group-new": DELIVERY,
+    "treatment-dashboard": AGGREGATE_READERS,
+    "drugtest-dashboard": MANAGERS | {HEALTH_STAFF, ANALYST},  # drugtests DASHBOARD_ROLES
+    "evaluation-list": AGGREGATE_READERS,
+    "evaluation-new": ANALYSTS,
+    "evaluation-detail": AGGREGATE_READERS,
+    "evaluation-repeat": ANALYSTS,
+    "evaluation-download": AGGREGATE_READERS,
+    "community-provider-list": PERSON_VIEWERS,  # community.access.can_view_providers
+    "community-provider-new": MANAGERS,
+    "community-provider-detail": PERSON_VIEWERS,
+    "community-provider-edit": MANAGERS,
+    "community-provider-deactivate": MANAGERS,
+    "outcome-review-queue": RECORD_EDITORS,  # can_view_outcomes: police and court records
+    "outcome-import-list": MANAGERS,
+    "riskmodel-run-list": ANALYSTS,
+    "riskmodel-validate-new": ANALYSTS,
+    "riskmodel-fit-new": ANALYSTS,
+    "riskmodel-run-detail": ANALYSTS,
+    "riskmodel-model-card": ANALYSTS,
+    "riskmodel-instrument-yaml": ANALYSTS,
+    "riskmodel-publication-request": ANALYSTS,
+    "riskmodel-publication-decide": ADMINISTRATORS,
+    # ADMIN_ONLY
+    "audit-log": ADMINISTRATORS,
+    "person-merge": ADMINISTRATORS,
+    "person-subject-access": ADMINISTRATORS,
+}
+# Routes that serve a finished run's result: the sweep's runs are queued, so an allowed role
+# gets 404 (nothing to serve yet) and passes when it is not refused (403).
+RESULT_ROUTES = {"evaluation-download", "riskmodel-model-card", "riskmodel-instrument-yaml"}
+# Routes that only take POST (require_POST): the matrix posts an empty form to them, and an
+# allowed role passes when the view gets past its role check (a redirect, or 400/409/422 for
+# the empty form), never 403 or 404.
+POST_ONLY = {
+    "evaluation-repeat",
+    "community-provider-deactivate",
+    "riskmodel-publication-request",
+    "riskmodel-publication-decide",
+}
+
+# The API operations that are not person- or facility-scoped, with the roles allowed.
+API_ROLE_MATRIX: dict[str, frozenset[str]] = {
+    "GET /api/v1/facilities": ALL_ROLES,
+    "GET /api/v1/persons": PERSON_VIEWERS,
+    "POST /api/v1/persons": RECORD_EDITORS,
+    "GET /api/v1/programmes": ALL_ROLES,
+    "GET /api/v1/release-readiness": PERSON_VIEWERS,
+    "GET /api/v1/community/providers": PERSON_VIEWERS,
 }
 
 # Kwargs that cannot be built from a real object yet: a missing id, expected 403/404.
@@ -587,7 +711,13 @@ def test_no_persona_reaches_another_facilitys_person(client, world, request):
             for method in ("GET",) if who == "dora" else ("GET", "POST"):
                 response = who_client.get(url) if method == "GET" else who_client.post(url, {})
                 failures += _expectation_failures(
-                    who, rule, method, url, response, api=False, markers=markers
+                    who,
+                    rule,
+                    method,
+                    url,
+                    response,
+                    api=name in API_STYLE_ROUTES,
+                    markers=markers,
                 )
                 if name == "logout" and who != "anonymous":
                     who_client.force_login(request.getfixturevalue(who))
@@ -607,3 +737,197 @@ def test_no_persona_reaches_another_facilitys_person(client, world, request):
 
 
 EXPECTED_UNBUILT: set[str] = set()
+
+
+# --- the per-role matrix -------------------------------------------------------------------
+
+
+def _signed_in(request, persona: str):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(request.getfixturevalue(persona))
+    return client
+
+
+def _admission_body(facility_code: str, number: int) -> dict:
+    return {
+        "prison_number": f"CL-77{number:05d}",
+        "first_name": "Juan",
+        "last_name": "Matrix",
+        "date_of_birth": "1991-05-06",
+        "sex": "male",  # facility A holds men only
+        "gender": "man",
+        "nationality": "CL",
+        "languages": ["es"],
+        "literacy": "literate",
+        "admission": {
+            "facility": facility_code,
+            "admission_date": "2026-01-05",
+            "admission_type": "remand",
+            "legal_status": "remand",
+            "main_offence_category": "theft",
+        },
+    }
+
+
+def _role_failure(
+    role, method, url, response, *, allowed: bool, post_only: bool, result: bool = False
+) -> str | None:
+    status = response.status_code
+    if allowed:
+        ok = 200 <= status < 400 or (post_only and status in {400, 409, 422})
+        ok = ok or (result and status == 404)
+    else:
+        ok = status == 403
+    if ok:
+        return None
+    expected = "a success" if allowed else "403"
+    return f"{role} {method} {url} -> {status}, expected {expected}"
+
+
+def test_the_role_matrix_covers_every_role_restricted_route():
+    undeclared = sorted(
+        name
+        for name, rule in ROUTES.items()
+        if rule in {ROLE, ADMIN_ONLY} and name not in ROLE_MATRIX
+    )
+    assert not undeclared, f"ROLE/ADMIN_ONLY routes without allowed roles: {undeclared}"
+    assert set(ROLE_MATRIX) <= set(ROUTES)
+    for name, rule in ROUTES.items():
+        if rule == ADMIN_ONLY:
+            assert ROLE_MATRIX[name] == ADMINISTRATORS, name
+    for name in ROLE_MATRIX:
+        assert ROUTES[name] in {STAFF, ROLE, ADMIN_ONLY}, (
+            f"{name}: the matrix is for {ROUTES[name]}"
+        )
+    for operation in API_ROLE_MATRIX:
+        assert API_OPERATIONS[operation] in {STAFF, ROLE}, operation
+    role_operations = {op for op, rule in API_OPERATIONS.items() if rule in {STAFF, ROLE}}
+    assert role_operations == set(API_ROLE_MATRIX), role_operations ^ set(API_ROLE_MATRIX)
+
+
+def test_each_role_gets_exactly_the_routes_its_role_allows(world, request, facility_a):
+    """Every STAFF, ROLE and ADMIN_ONLY route, and every API operation that is not about one
+    person, for one persona of each role on its own side: allowed roles succeed, others 403."""
+    from whatworks.evaluation.models import EvaluationRun
+
+    # A facility manager reads the evaluations of their own facilities only (evaluation
+    # .access.runs_visible_to): the matrix uses a run over facility A, the personas' side.
+    run = EvaluationRun.objects.create(
+        programme_id=world["a"]["programme_id"],
+        parameters={"facilities": [facility_a.code]},
+        followup_end_date=DAY,
+        created_by=request.getfixturevalue("dora"),
+    )
+    ids = {**world["a"], "evaluation_run_id": run.pk}
+    clients = {role: _signed_in(request, persona) for role, persona in ROLE_PERSONAS.items()}
+    routes = [name for name, rule in ROUTES.items() if rule in {STAFF, ROLE, ADMIN_ONLY}]
+    # GETs first, then the POST-only routes (they change what later requests see).
+    ordered = [n for n in routes if n not in POST_ONLY] + [n for n in routes if n in POST_ONLY]
+    failures = []
+    for name in ordered:
+        if name == "logout":
+            continue
+        url = reverse(name, kwargs=route_kwargs(name, ids))
+        allowed_roles = ROLE_MATRIX.get(name, ALL_ROLES)
+        post_only = name in POST_ONLY
+        for role, client in clients.items():
+            response = client.post(url, {}) if post_only else client.get(url)
+            failure = _role_failure(
+                role,
+                "POST" if post_only else "GET",
+                url,
+                response,
+                allowed=role in allowed_roles,
+                post_only=post_only,
+                result=name in RESULT_ROUTES,
+            )
+            if failure:
+                failures.append(failure)
+    for number, (operation, allowed_roles) in enumerate(sorted(API_ROLE_MATRIX.items())):
+        method, url = api_path(operation, ids)
+        for index, (role, client) in enumerate(clients.items()):
+            if method == "GET":
+                response = client.get(url)
+            else:
+                body = _admission_body(facility_a.code, number * 10 + index)
+                response = client.generic(
+                    method, url, json.dumps(body), content_type="application/json"
+                )
+            failure = _role_failure(
+                role, method, url, response, allowed=role in allowed_roles, post_only=False
+            )
+            if failure:
+                failures.append(failure)
+    assert not failures, "\n".join(failures)
+
+
+# --- the API over personal tokens -----------------------------------------------------------
+
+
+def test_the_api_over_bearer_tokens_keeps_every_rule(world, request, facility_a):
+    """The API sweep again, authenticated with personal tokens instead of a session: the same
+    expectations per rule and persona, the same role matrix, and a revoked or unknown token
+    is 401 everywhere."""
+    from django.test import Client
+
+    from whatworks.accounts.services import api_token_create, api_token_revoke
+
+    failures = []
+    tokens = {}
+    for persona in PERSONAS:
+        user = request.getfixturevalue(persona)
+        token, raw = api_token_create(actor=user, user=user, name="sweep")
+        tokens[persona] = (user, token, raw)
+
+    def call(raw, method, url, body="{}"):
+        client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
+        if method == "GET":
+            return client.get(url)
+        return client.generic(method, url, body, content_type="application/json")
+
+    for who, (_user, _token, raw) in tokens.items():
+        side = "a" if who == "bruno" else "b"
+        ids = world[side]
+        markers = world[f"markers_{side}"]
+        if who == "carla":
+            markers = world["markers_a"] + world["markers_b"]
+        for operation, rule in API_OPERATIONS.items():
+            method, url = api_path(operation, ids)
+            response = call(raw, method, url)
+            failures += _expectation_failures(
+                who, rule, method, url, response, api=True, markers=markers
+            )
+
+    role_of = {persona: role for role, persona in ROLE_PERSONAS.items()}
+    for number, (operation, allowed_roles) in enumerate(sorted(API_ROLE_MATRIX.items())):
+        method, url = api_path(operation, world["a"])
+        for index, (persona, role) in enumerate(role_of.items()):
+            body = json.dumps(_admission_body(facility_a.code, 500 + number * 10 + index))
+            response = call(tokens[persona][2], method, url, body)
+            failure = _role_failure(
+                role, method, url, response, allowed=role in allowed_roles, post_only=False
+            )
+            if failure:
+                failures.append(f"token: {failure}")
+
+    # The schema is for token holders too.
+    response = call(tokens["alice"][2], "GET", reverse("api:openapi-json"))
+    if response.status_code != 200:
+        failures.append(f"token GET openapi.json -> {response.status_code}")
+
+    dora, dora_token, dora_raw = tokens["dora"]
+    api_token_revoke(actor=dora, token=dora_token)
+    for raw in (dora_raw, "ww_" + "x" * 40, ""):
+        for operation in API_OPERATIONS:
+            method, url = api_path(operation, world["a"])
+            response = call(raw, method, url)
+            if response.status_code != 401:
+                failures.append(
+                    f"token {raw[:6]!r}… {method} {url} -> {response.status_code}, expected 401"
+                )
+        response = call(raw, "GET", reverse("api:openapi-json"))
+        if response.status_code != 401:
+            failures.append(f"token {raw[:6]!r}… GET openapi.json -> {response.status_code}")
+    assert not failures, "\n".join(failures)

@@ -22,6 +22,38 @@ class PersonalTokenAuth(HttpBearer):
         return user
 
 
+def schema_for_staff(view):
+    """The OpenAPI schema and its docs page are for signed-in staff or a personal token only.
+
+    They hold no records, but they map every operation of a closed service. Anonymous callers
+    get 401 for the schema (as for any operation) and the login page for the docs page.
+    """
+    import functools
+
+    from django.contrib.auth.views import redirect_to_login
+    from django.http import JsonResponse
+    from ninja.openapi.views import openapi_view
+
+    from whatworks.records.access import is_active_staff
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = getattr(request, "user", None)
+        if not is_active_staff(user):
+            scheme, _space, raw = request.headers.get("Authorization", "").partition(" ")
+            bearer = scheme.lower() == "bearer"
+            user = api_token_authenticate(raw_token=raw.strip()) if bearer else None
+        if is_active_staff(user):
+            return view(request, *args, **kwargs)
+        if getattr(view, "func", None) is openapi_view:
+            return redirect_to_login(request.get_full_path())
+        response = JsonResponse({"detail": _("Authentication required.")}, status=401)
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+
+    return wrapped
+
+
 api = NinjaAPI(
     title="What Works API",
     version="1",
@@ -31,6 +63,7 @@ api = NinjaAPI(
     ),
     auth=[PersonalTokenAuth(), django_auth],
     urls_namespace="api",
+    docs_decorator=schema_for_staff,
 )
 
 
