@@ -14,9 +14,10 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from whatworks.community.models import CommunityProvider
+from whatworks.concurrency import StaleOut, api_stale_as_409
 from whatworks.records.access import access_person_by_id
 from whatworks.reintegration import access, selectors, services
 
@@ -36,6 +37,9 @@ class PathwayOut(Schema):
     status: str
     needs: list[str]
     notes: str
+    lock_version: int = Field(
+        ..., description="0 before the pathway is first saved; send it back with a PUT."
+    )
 
 
 class TaskOut(Schema):
@@ -60,6 +64,7 @@ class ArrangementOut(Schema):
     expected_on: datetime.date | None
     confirmed_on: datetime.date | None
     starts_on: datetime.date | None
+    lock_version: int
 
 
 class UnresolvedOut(Schema):
@@ -85,6 +90,15 @@ class PathwayIn(Schema):
     status: str
     needs: list[str] = []
     notes: str = ""
+    lock_version: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "The lock_version the client loaded (0: no record yet); if the pathway changed "
+            "since, the write is refused with 409 and nothing is saved. Omit it to skip the "
+            "check."
+        ),
+    )
 
 
 class ArrangementIn(Schema):
@@ -120,9 +134,7 @@ class ReadinessOut(Schema):
 def _preparation_out(request, person) -> dict[str, Any]:
     prepared = selectors.person_preparation(viewer=request.user, person=person)
     episode, preparation = prepared.episode, prepared.preparation
-    needs_by_pathway = (
-        {p.pathway: list(p.needs) for p in preparation.pathways.all()} if preparation else {}
-    )
+    records = {p.pathway: p for p in preparation.pathways.all()} if preparation else {}
     return {
         "person_id": person.pk,
         "episode_id": episode.pk if episode else None,
@@ -135,8 +147,9 @@ def _preparation_out(request, person) -> dict[str, Any]:
             {
                 "pathway": row.pathway,
                 "status": row.status,
-                "needs": needs_by_pathway.get(row.pathway, []),
+                "needs": list(records[row.pathway].needs) if row.pathway in records else [],
                 "notes": row.notes,
+                "lock_version": records[row.pathway].lock_version if row.pathway in records else 0,
             }
             for row in prepared.pathways
         ],
@@ -182,7 +195,10 @@ def get_preparation(request, person_id: int):
         return _preparation_out(request, person)
 
 
-@router.put("/persons/{person_id}/release-preparation/pathways/{pathway}", response=PathwayOut)
+@router.put(
+    "/persons/{person_id}/release-preparation/pathways/{pathway}",
+    response={200: PathwayOut, 409: StaleOut},
+)
 def put_pathway(request, person_id: int, pathway: str, payload: PathwayIn):
     """Set a pathway's status, support needs (catalogue codes) and notes."""
     person = _person(request, person_id)
@@ -190,14 +206,22 @@ def put_pathway(request, person_id: int, pathway: str, payload: PathwayIn):
         if not access.can_edit_pathway(request.user, pathway):
             raise PermissionError
         preparation = services.preparation_for_update(actor=request.user, episode=_episode(person))
-        saved = services.pathway_update(
-            actor=request.user, preparation=preparation, pathway=pathway, data=payload.dict()
-        )
+        data = payload.dict()
+        expected = data.pop("lock_version")
+        with api_stale_as_409():
+            saved = services.pathway_update(
+                actor=request.user,
+                preparation=preparation,
+                pathway=pathway,
+                data=data,
+                expected_version=expected,
+            )
     return {
         "pathway": saved.pathway,
         "status": saved.status,
         "needs": saved.needs,
         "notes": saved.notes,
+        "lock_version": saved.lock_version,
     }
 
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from whatworks.accounts.models import Role, User
+from whatworks.concurrency import version_form_field
 from whatworks.records.access import PERSON_VIEWER_ROLES
 from whatworks.records.choices import Pathway
 from whatworks.records.forms import DateInput
@@ -29,6 +30,7 @@ class PathwayForm(forms.Form):
         label=_("Support needs"), widget=forms.CheckboxSelectMultiple, required=False
     )
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
+    lock_version = version_form_field()  # 0: no record yet (docs/concurrency.md)
 
     def __init__(self, *args, pathway: str, current_needs: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,6 +101,7 @@ class ArrangementForm(forms.Form):
         label=_("Starts or takes place on"), widget=DateInput, required=False
     )
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
+    lock_version = version_form_field()
 
     def __init__(self, *args, kind: str, providers=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,6 +124,7 @@ class ArrangementForm(forms.Form):
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("lock_version", None)
         if "provider" in data:
             data["provider"] = self.providers.get(data["provider"])
         return data

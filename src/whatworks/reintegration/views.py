@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from whatworks.community import selectors as community_selectors
+from whatworks.concurrency import marking_stale, page_status
 from whatworks.records.choices import Pathway
 from whatworks.records.models import Person
 from whatworks.reintegration import access, selectors, services
@@ -99,31 +100,43 @@ def pathway_edit(request: HttpRequest, person_id: int, pathway: str) -> HttpResp
         return forbidden(request, _("Your role cannot change this pathway."))
     prepared = selectors.person_preparation(viewer=request.user, person=person)
     row = next(r for r in prepared.pathways if r.pathway == pathway)
-    current = []
+    record = None
     if prepared.preparation is not None:
-        current = next(
-            (p.needs for p in prepared.preparation.pathways.all() if p.pathway == pathway), []
+        record = next(
+            (p for p in prepared.preparation.pathways.all() if p.pathway == pathway), None
         )
+    current = record.needs if record is not None else []
     form = PathwayForm(
         posted(request),
         pathway=pathway,
         current_needs=current,
-        initial={"status": row.status, "needs": current, "notes": row.notes},
+        initial={
+            "status": row.status,
+            "needs": current,
+            "notes": row.notes,
+            "lock_version": record.lock_version if record is not None else 0,
+        },
     )
 
     def save(data):
-        with transaction.atomic():
+        data = dict(data)
+        expected = data.pop("lock_version")
+        with transaction.atomic(), marking_stale(form):
             preparation = services.preparation_for_update(
                 actor=request.user, episode=_episode_or_404(person)
             )
             services.pathway_update(
-                actor=request.user, preparation=preparation, pathway=pathway, data=data
+                actor=request.user,
+                preparation=preparation,
+                pathway=pathway,
+                data=data,
+                expected_version=expected,
             )
 
     if form_to_service(request, form, save, success=_("The pathway is saved.")):
         return redirect("person-reintegration", person.pk)
     title = _("Pathway: %(pathway)s") % {"pathway": Pathway(pathway).label}
-    return _form_page(request, person, form, title, form_status(form))
+    return _form_page(request, person, form, title, page_status(form))
 
 
 @login_required
@@ -226,20 +239,25 @@ def arrangement_edit(request: HttpRequest, arrangement_id: int) -> HttpResponse:
     person = arrangement.preparation.person
     initial = {name: getattr(arrangement, name) for name in services.ARRANGEMENT_FIELDS}
     initial["provider"] = arrangement.provider_id
+    initial["lock_version"] = arrangement.lock_version
     providers = _providers(request, person, arrangement.kind, keep=arrangement.provider)
     form = ArrangementForm(
         posted(request), kind=arrangement.kind, initial=initial, providers=providers
     )
 
     def save(_data):
-        services.arrangement_update(
-            actor=request.user, arrangement=arrangement, data=form.service_data()
-        )
+        with marking_stale(form):
+            services.arrangement_update(
+                actor=request.user,
+                arrangement=arrangement,
+                data=form.service_data(),
+                expected_version=form.cleaned_data["lock_version"],
+            )
 
     if form_to_service(request, form, save, success=_("The arrangement is updated.")):
         return redirect("person-reintegration", person.pk)
     title = _("Arrangement: %(kind)s") % {"kind": ArrangementKind(arrangement.kind).label}
-    return _form_page(request, person, form, title, form_status(form))
+    return _form_page(request, person, form, title, page_status(form))
 
 
 def _summary_options(request: HttpRequest, person: Person) -> tuple[str, str]:
