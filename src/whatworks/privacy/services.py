@@ -212,7 +212,27 @@ def _blank_free_text(person: Person) -> dict[str, int]:
                 review.save(update_fields=["date_of_birth"])
         if count:
             changed[section.name] = count
+    answers = _blank_text_answers(person)
+    if answers:
+        changed["assessment_text_answers"] = answers
     return changed
+
+
+def _blank_text_answers(person: Person) -> int:
+    """Free-text answers of assessments (items of type "text" in the pinned definition)."""
+    from whatworks.assessments.models import Assessment
+
+    blanked = 0
+    for assessment in Assessment.objects.filter(person=person).select_related("instrument_version"):
+        items = assessment.instrument_version.definition.get("items", [])
+        text_ids = {item.get("id") for item in items if item.get("type") == "text"}
+        answers = dict(assessment.answers or {})
+        found = [key for key in text_ids if answers.get(key) not in (None, "")]
+        if found:
+            answers.update({key: "" for key in found})
+            Assessment.objects.filter(pk=assessment.pk).update(answers=answers)
+            blanked += len(found)
+    return blanked
 
 
 def _mark(person: Person, action: str) -> None:

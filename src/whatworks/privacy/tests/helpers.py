@@ -30,7 +30,8 @@ def rich_person(person, facility, other_facility, *, staff):
     episode = person.custody_episodes.get()
     programme = make_programme(facilities=[facility, other_facility])
     ngo = provider(actor=None)
-    completed(staff, person, "rnr-screener", rnr_answers(high=True))
+    answers = {**rnr_answers(high=True), "resp_first_language": "Mapudungun"}
+    completed(staff, person, "rnr-screener", answers)
     plan = treatment.plan_propose(actor=staff, person=person)
     goal = treatment.plan_goal_save(
         actor=staff, plan=plan, data={"description": "Finish the programme", "need": ""}

@@ -218,7 +218,7 @@ def test_every_section_of_a_rich_person_is_pseudonymised_or_deleted(
     data = collect(person)
     data["sections"].pop("audit_events")  # unchanged by design (hash chain)
     text = as_json(data).decode()
-    for identifier in (NOTE, "Muñoz", "CL-0000001", "PDI-77", "1990-04-12"):
+    for identifier in (NOTE, "Muñoz", "CL-0000001", "PDI-77", "1990-04-12", "Mapudungun"):
         assert identifier not in text, identifier
     assert data["sections"]["drug_tests"][0]["results"] == {"cannabis": "negative"}
     assert verify_chain().ok

@@ -52,7 +52,7 @@ def test_export_covers_every_section_of_a_richly_recorded_person(rich, person_in
     # Audit events: who did what, including the custody release.
     actions = {event["action"] for event in data["sections"]["audit_events"]}
     assert {"custody.release", "plan.review", "custody.transfer"} <= actions
-    assert NOTE in text
+    assert NOTE in text and "Mapudungun" in text
     assert result.pdf_bytes.startswith(b"%PDF")
     assert len(result.pdf_bytes) > 5000
 
