@@ -211,7 +211,7 @@ def _check_no_two_drafts(model_label: str, message: Callable[[], str]) -> Callab
     def check(ctx: MergeContext, errors: dict) -> None:
         model = apps.get_model(model_label)
         drafts = model._base_manager.filter(person__in=[ctx.keep, ctx.duplicate], status="draft")
-        if drafts.values("person").distinct().count() > 1:
+        if len(set(drafts.values_list("person_id", flat=True))) > 1:
             add_error(errors, "duplicate", message())
 
     return check
@@ -497,6 +497,10 @@ def _merge(*, actor, keep: Person, duplicate: Person, reason: str) -> MergeResul
 # --- finding likely duplicates ----------------------------------------------------------
 
 
+# Persons sharing one birth date beyond this are compared within the same initial only.
+LARGE_BIRTH_GROUP = 200
+
+
 @dataclasses.dataclass(frozen=True)
 class LikelyDuplicate:
     first: Person
@@ -532,12 +536,29 @@ def likely_duplicates(*, threshold: float = 0.9) -> list[LikelyDuplicate]:
         for index, left in enumerate(ids):
             for right in ids[index + 1 :]:
                 found[left, right] = (1.0, "national_id")
+    blocks: list[list[tuple[int, str]]] = []
     for group in by_birth.values():
+        if len(group) <= LARGE_BIRTH_GROUP:
+            blocks.append(group)
+            continue
+        # A placeholder birth date (1 January) gathers thousands: compare within the same
+        # initial only, so the work stays linear in practice.
+        by_initial: dict[str, list[tuple[int, str]]] = {}
+        for pk, name in group:
+            by_initial.setdefault(name[:1], []).append((pk, name))
+        blocks.extend(by_initial.values())
+    matcher = SequenceMatcher(autojunk=False)
+    for group in blocks:
         for index, (left, left_name) in enumerate(group):
+            matcher.set_seq2(left_name)  # analysed once, compared with the rest
             for right, right_name in group[index + 1 :]:
                 if (left, right) in found:
                     continue
-                score = SequenceMatcher(None, left_name, right_name).ratio()
+                matcher.set_seq1(right_name)
+                # Cheap upper bounds first: most pairs fail them.
+                if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+                    continue
+                score = matcher.ratio()
                 if score >= threshold:
                     found[left, right] = (round(score, 3), "name_dob")
     persons = Person.objects.in_bulk({pk for pair in found for pk in pair})
