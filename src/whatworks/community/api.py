@@ -51,6 +51,7 @@ class ReferralOut(Schema):
     outcome_code: str
     outcome: str
     outcome_date: datetime.date | None
+    lock_version: int
     history: list[StatusChangeOut]
 
 
@@ -138,6 +139,7 @@ def person_community(request, person_id: int):
             "outcome_code": referral.outcome_code,
             "outcome": referral.outcome,
             "outcome_date": referral.outcome_date,
+            "lock_version": referral.lock_version,
             "history": [
                 {
                     "from_status": change.from_status,

@@ -17,6 +17,7 @@ from whatworks.community.models import (
     SubstanceUse,
     TreatmentContinuity,
 )
+from whatworks.concurrency import version_form_field
 from whatworks.records.choices import Pathway
 from whatworks.records.forms import DateInput
 
@@ -94,6 +95,7 @@ class ProviderReferralTransitionForm(forms.Form):
         required=False,
         help_text=_("Default: the date above."),
     )
+    lock_version = version_form_field()  # docs/concurrency.md
 
     def __init__(self, *args, next_statuses=(), **kwargs):
         super().__init__(*args, **kwargs)

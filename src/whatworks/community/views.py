@@ -27,6 +27,7 @@ from whatworks.community.models import (
     FollowUpStatus,
     ProviderReferral,
 )
+from whatworks.concurrency import marking_stale, page_status, refuse_if_stale, stale_message
 from whatworks.service_helpers import today
 from whatworks.web.pages import (
     add_service_errors,
@@ -216,19 +217,33 @@ def referral_transition(request: HttpRequest, referral_id: int) -> HttpResponse:
         raise Http404 from error
     next_statuses = referral.next_statuses()
     if not next_statuses:
-        messages.error(request, _("This referral has ended; its status no longer changes."))
+        if request.method == "POST":  # ended by someone else while this form was open
+            messages.error(request, stale_message(referral))
+        else:
+            messages.error(request, _("This referral has ended; its status no longer changes."))
         return redirect("person-community", referral.person_id)
     form = ProviderReferralTransitionForm(
-        posted(request), initial={"effective_date": today()}, next_statuses=next_statuses
+        posted(request),
+        initial={"effective_date": today(), "lock_version": referral.lock_version},
+        next_statuses=next_statuses,
     )
 
     def save(data):
-        services.provider_referral_transition(actor=request.user, referral=referral, data=data)
+        data = dict(data)
+        expected = data.pop("lock_version")
+        with marking_stale(form):
+            services.provider_referral_transition(
+                actor=request.user, referral=referral, data=data, expected_version=expected
+            )
 
-    if form_to_service(request, form, save, success=_("The referral's status is changed.")):
+    stale = request.method == "POST" and refuse_if_stale(form, referral)
+    if not stale and form_to_service(
+        request, form, save, success=_("The referral's status is changed.")
+    ):
         return redirect("person-community", referral.person_id)
     title = _("Referral to %(provider)s: change the status") % {"provider": referral.provider}
-    return _person_form_page(request, referral.person, form, title)
+    context = {"person": referral.person, "form": form, "title": title}
+    return render(request, "community/form.html", context, status=page_status(form))
 
 
 @login_required
