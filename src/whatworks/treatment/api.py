@@ -528,6 +528,14 @@ def propose_plan(request, person_id: int):
     return Status(201, _plan_detail(plan))
 
 
+@router.get("/plans/{plan_id}", response=PlanDetailOut, summary="One plan, with its lock_version")
+def get_plan(request, plan_id: int):
+    """Any version of a person's plan the caller may see; ``lock_version`` goes back with a
+    write to refuse it if the plan changed meanwhile (docs/concurrency.md)."""
+    with _as_api_errors():
+        return _plan_detail(access.access_plan_by_id(request.auth, plan_id))
+
+
 @router.post(
     "/plans/{plan_id}/approve",
     response={200: PlanDetailOut, 409: StaleOut},

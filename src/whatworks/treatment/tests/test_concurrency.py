@@ -303,3 +303,26 @@ def test_api_returns_the_version_and_answers_409_to_a_stale_transition(
     assert Referral.objects.get(pk=referral.pk).status == "assessed_suitable"
     # Without a version there is no check (clients written before locking keep working).
     assert move("waitlisted").status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_plan_read_gives_the_version_and_a_stale_approval_is_409(
+    client, alice, bruno, fabio, draft
+):
+    headers = _bearer(alice)
+    read = client.get(f"/api/v1/plans/{draft.pk}", **headers)
+    assert read.status_code == 200 and read.json()["lock_version"] == draft.lock_version
+    assert client.get(f"/api/v1/plans/{draft.pk}", **_bearer(bruno)).status_code == 404
+    services.plan_step_save(
+        actor=fabio,
+        goal=draft.goals.first(),
+        data={"description": "Meet the tutor", "owner": "staff"},
+    )
+    stale = client.post(
+        f"/api/v1/plans/{draft.pk}/approve",
+        {"agreement": "agreed", "lock_version": draft.lock_version},
+        content_type="application/json",
+        **headers,
+    )
+    assert stale.status_code == 409
+    assert InterventionPlan.objects.get(pk=draft.pk).status == "draft"
