@@ -460,6 +460,7 @@ def _merge(*, actor, keep: Person, duplicate: Person, reason: str) -> MergeResul
     duplicate.save(update_fields=["national_id", "merged_into", "updated_at"])
     for name, value in fill_values.items():
         setattr(keep, name, value)
+    facility_before = keep.current_facility_id
     keep.current_facility_id = _responsible_facility_id(keep)
     keep.save()
 
@@ -488,6 +489,7 @@ def _merge(*, actor, keep: Person, duplicate: Person, reason: str) -> MergeResul
             "filled": filled,
             "differences": differences,
             "warnings": ctx.warnings,
+            "current_facility": [facility_before, keep.current_facility_id],
             "reason": reason,
         },
     )

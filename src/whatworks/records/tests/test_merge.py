@@ -282,6 +282,8 @@ def test_the_released_persons_facility_follows_an_open_episode_moved_to_the_keep
     result = person_merge(actor=dora, keep=old.person, duplicate=now.person, reason="same")
     keep = Person.objects.get(pk=old.person.pk)
     assert keep.current_facility == facility_b
+    event = AuditEvent.objects.get(action="person.merge")
+    assert event.after["current_facility"] == [facility_a.pk, facility_b.pk]
     assert keep.custody_episodes.count() == 2
     assert result.warnings == []
     assert result.differences == {}
