@@ -195,6 +195,15 @@ class PersonFilters(FilterSchema):
     in_custody: bool | None = None
 
 
+class BoundedPageNumberPagination(PageNumberPagination):
+    """Page numbers bounded so that page times page size stays an OFFSET the database accepts (an
+    unbounded page overflowed into a 500)."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1)
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -236,7 +245,7 @@ def list_facilities(request):
 
 
 @router.get("/persons", response=list[PersonListItem], summary="Search persons")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(BoundedPageNumberPagination, page_size=50)
 def list_persons(request, filters: Query[PersonFilters]):
     if not can_view_persons(request.auth):
         raise PermissionError
