@@ -25,7 +25,8 @@ Rules (docs/how-to/merge-persons.md says the same for operators):
   filled from the duplicate; differing values are never overwritten, they are listed in the
   result. Custody episodes that overlap in time are moved and listed as a warning.
 - The duplicate becomes a tombstone (``merged_into`` = the kept person); it keeps its prison
-  number and research ID. Audit events about it stay as they are (the chain is never
+  number and research ID; records merged into the duplicate earlier now point at the kept
+  person (one step to the live record). Audit events about it stay as they are (the chain is never
   rewritten), and one ``person.merge`` event records both ids, the counts moved per table,
   the resolutions, fills, differences and the reason.
 """
@@ -54,8 +55,9 @@ LOCK_FIELD = "lock_version"
 # Relations that are deliberately not moved, and why.
 SKIPPED: dict[str, str] = {
     "audit.auditevent.person": "audit events are hash-chained and stay as they were written",
-    "records.person.merged_into": "the tombstone itself",
 }
+# (records.person.merged_into is moved like any other: records merged earlier into the
+# duplicate then point at the kept person, so a tombstone is always one step from it.)
 
 # Identity fields compared between the two records; a value missing on the kept record is
 # filled from the duplicate (the "empty" value is given), a differing one is only listed.

@@ -184,16 +184,19 @@ def test_merge_moves_every_row_settles_clashes_and_leaves_a_tombstone(
     before_keep, before_dup = counts(keep), counts(duplicate)
     kinds_made = {label for label, count in before_dup.items() if count}
     # The fixture must make a row of every kind that exists, so a new relation is covered.
-    assert kinds_made == set(before_dup), f"no duplicate rows for {set(before_dup) - kinds_made}"
+    expected = set(before_dup) - {"records.person.merged_into"}  # tested on its own below
+    assert kinds_made == expected, f"no duplicate rows for {expected - kinds_made}"
     dup_audit = AuditEvent.objects.filter(person=duplicate).count()
 
     result = person_merge(
         actor=dora, keep=keep, duplicate=duplicate, reason="Same fingerprints (ticket 4411)"
     )
 
-    assert result.moved == before_dup
+    assert result.moved == {label: count for label, count in before_dup.items() if count}
     assert counts(duplicate) == dict.fromkeys(before_dup, 0)
-    assert counts(keep) == {label: before_keep[label] + before_dup[label] for label in before_keep}
+    after_keep = {label: before_keep[label] + before_dup[label] for label in before_keep}
+    after_keep["records.person.merged_into"] = 1  # the tombstone itself
+    assert counts(keep) == after_keep
     # Both had an approved plan and an active relapse plan: the keeper's stay current, the
     # duplicate's are superseded and numbered after the keeper's.
     plans = InterventionPlan.objects.filter(person=keep).order_by("version")
@@ -232,7 +235,7 @@ def test_merge_moves_every_row_settles_clashes_and_leaves_a_tombstone(
     assert event.actor == dora
     assert event.after["keep"] == keep.pk
     assert event.after["duplicate"] == duplicate.pk
-    assert event.after["moved"] == before_dup
+    assert event.after["moved"] == result.moved
     assert event.after["reason"] == "Same fingerprints (ticket 4411)"
     assert event.after["resolved"] == result.resolved
     assert verify_chain().ok
@@ -469,3 +472,29 @@ def test_a_merged_record_disappears_from_lists_and_its_page_is_404(
     assert not persons_visible_to(dora).filter(pk=duplicate.pk).exists()
     client.force_login(dora)
     assert client.get(reverse("person-detail", args=[duplicate.pk])).status_code == 404
+
+
+def test_records_merged_earlier_point_at_the_final_keeper(dora, facility_a, facility_b):
+    """A merged into B, then B into C: A's tombstone points at C, one step away."""
+    persons = []
+    for number in (11, 12, 13):
+        episode = person_admit(
+            actor=None,
+            person_data=person_data(prison_number=f"CL-00000{number}"),
+            facility=facility_a,
+            admission_data=admission_data(),
+        )
+        custody_release(
+            actor=None,
+            episode=episode,
+            release_date=datetime.date(2024, 2, number),
+            release_type="end_of_sentence",
+        )
+        persons.append(episode.person)
+    first, second, third = persons
+    person_merge(actor=dora, keep=second, duplicate=first, reason="same")
+    result = person_merge(actor=dora, keep=third, duplicate=second, reason="same")
+    assert result.moved["records.person.merged_into"] == 1
+    assert Person.objects.get(pk=first.pk).merged_into == third
+    assert Person.objects.get(pk=second.pk).merged_into == third
+    assert third.custody_episodes.count() == 3
