@@ -23,6 +23,14 @@ On top of the per-rule status checks, for every route and persona: no 500; anony
 requests to anything but ``PUBLIC`` redirect to the login page, anonymous API calls get 401;
 and the response body of a non-administrator never contains the out-of-scope person's
 prison number or surname (for the analyst: no person's).
+
+Per role (issue 10: "for each role ... nothing leaks"), ``ROLE_MATRIX`` and
+``PERSON_ROLE_MATRIX`` declare, from the apps' access.py, exactly which roles may use each
+route, and ``API_ROLE_MATRIX`` each API operation that is not about one person; one persona
+per role then requests everything on its own side: the allowed roles must succeed and every
+other role must be refused, so a role given access by accident fails as surely as one locked
+out. The API sweep is run a second time over personal Bearer tokens instead of a session,
+and a revoked or unknown token must get 401 from every operation.
 """
 
 from __future__ import annotations
