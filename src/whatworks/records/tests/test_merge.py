@@ -462,7 +462,7 @@ def test_merge_page_shows_refusals_next_to_the_fields(client, dora, person_in_a,
     "records yet; when it does this passes: remove the marker",
 )
 def test_a_merged_record_disappears_from_lists_and_its_page_is_404(
-    client, dora, person_in_a, duplicate
+    client, dora, bruno, person_in_a, duplicate
 ):
     from django.urls import reverse
 
@@ -471,6 +471,14 @@ def test_a_merged_record_disappears_from_lists_and_its_page_is_404(
     person_merge(actor=dora, keep=person_in_a, duplicate=duplicate, reason="same")
     assert not persons_visible_to(dora).filter(pk=duplicate.pk).exists()
     client.force_login(dora)
+    old_page = client.get(reverse("person-detail", args=[duplicate.pk]))
+    # Missing, or (better) sent on to the kept person.
+    assert old_page.status_code == 404 or (
+        old_page.status_code == 302
+        and old_page["Location"] == reverse("person-detail", args=[person_in_a.pk])
+    )
+    # Someone who may not see the kept person learns nothing: missing, as any other.
+    client.force_login(bruno)
     assert client.get(reverse("person-detail", args=[duplicate.pk])).status_code == 404
 
 
