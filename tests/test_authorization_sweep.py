@@ -444,6 +444,21 @@ API_ROLE_MATRIX: dict[str, frozenset[str]] = {
     "GET /api/v1/community/providers": PERSON_VIEWERS,
 }
 
+# The API's person-scoped reads, on the personas' own side: the roles allowed (from the
+# routers and the apps' access.py); the others get 403 or 404.
+API_PERSON_ROLE_MATRIX: dict[str, frozenset[str]] = {
+    "GET /api/v1/persons/{person_id}": PERSON_VIEWERS,
+    "GET /api/v1/persons/{person_id}/custody-episodes": PERSON_VIEWERS,
+    "GET /api/v1/persons/{person_id}/outcome-events": RECORD_EDITORS,  # can_view_outcomes
+    "GET /api/v1/persons/{person_id}/assessments": PERSON_VIEWERS,  # can_view_assessments
+    "GET /api/v1/assessments/{assessment_id}": RECORD_EDITORS | {PROGRAMME_STAFF},  # an RNR one
+    "GET /api/v1/persons/{person_id}/treatment": PERSON_VIEWERS,
+    "GET /api/v1/plans/{plan_id}": PERSON_VIEWERS,  # PLAN_READER_ROLES
+    "GET /api/v1/referrals/{referral_id}": RECORD_EDITORS | DELIVERY,  # can_view_referrals
+    "GET /api/v1/persons/{person_id}/release-preparation": PERSON_VIEWERS,
+    "GET /api/v1/persons/{person_id}/community": PERSON_VIEWERS,
+}
+
 # Kwargs that cannot be built from a real object yet: a missing id, expected 403/404.
 MISSING_ID = 999999
 UNBUILT: set[str] = set()
@@ -914,6 +929,10 @@ def test_the_role_matrix_covers_every_role_restricted_route():
     scoped = {name for name, rule in ROUTES.items() if rule in {PERSON, FACILITY}}
     assert scoped == set(PERSON_ROLE_MATRIX), sorted(scoped ^ set(PERSON_ROLE_MATRIX))
     assert scoped >= PERSON_POST_ONLY
+    person_reads = {
+        op for op, rule in API_OPERATIONS.items() if rule == PERSON and op.startswith("GET ")
+    }
+    assert person_reads == set(API_PERSON_ROLE_MATRIX), person_reads ^ set(API_PERSON_ROLE_MATRIX)
     role_operations = {op for op, rule in API_OPERATIONS.items() if rule in {STAFF, ROLE}}
     assert role_operations == set(API_ROLE_MATRIX), role_operations ^ set(API_ROLE_MATRIX)
 
@@ -1088,3 +1107,30 @@ def test_the_openapi_schema_and_docs_are_for_staff_or_token_holders(client, alic
     assert client.get(docs).status_code == 200
     assert client.post(schema, {}).status_code == 405
     assert client.post(docs, {}).status_code == 405
+
+
+def test_each_role_reads_exactly_the_api_records_its_role_allows(world, request):
+    """The API's person-scoped reads on the personas' own side, with a session and with a
+    personal token: allowed roles get 200, the others 403 or 404."""
+    from django.test import Client
+
+    from whatworks.accounts.services import api_token_create
+
+    failures = []
+    for role, persona in ROLE_PERSONAS.items():
+        user = request.getfixturevalue(persona)
+        _token, raw = api_token_create(actor=user, user=user, name="matrix")
+        clients = {
+            "session": _signed_in(request, persona),
+            "token": Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}"),
+        }
+        for operation, allowed_roles in API_PERSON_ROLE_MATRIX.items():
+            _method, url = api_path(operation, world["a"])
+            for mode, client in clients.items():
+                status = client.get(url).status_code
+                allowed = role in allowed_roles
+                if (status == 200) if allowed else (status in {403, 404}):
+                    continue
+                expected = "200" if allowed else "403/404"
+                failures.append(f"{mode}: {role} GET {url} -> {status}, expected {expected}")
+    assert not failures, "\n".join(failures)
