@@ -217,3 +217,18 @@ def test_an_extract_is_audited_and_warns_when_dates_cannot_move(service, tmp_pat
 def test_a_bad_date_is_a_command_error(db, tmp_path):
     with pytest.raises(CommandError, match="not a date"):
         call_command("evidence_extract", "--out", str(tmp_path), "--today", "yesterday")
+
+
+def test_an_empty_service_gives_empty_files_with_the_columns(db, tmp_path):
+    call_command("evidence_extract", "--out", str(tmp_path), "--today", "2026-03-10")
+    releases = pl.read_csv(tmp_path / "releases.csv")
+    events = pl.read_csv(tmp_path / "events.csv")
+    assert releases.height == 0 and events.height == 0
+    assert releases.columns[:3] == ["release_id", "person_id", "release_date"]
+
+
+def test_an_unwritable_folder_is_a_command_error(db, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(CommandError, match="--out"):
+        call_command("evidence_extract", "--out", str(blocker / "extract"))
