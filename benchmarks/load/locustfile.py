@@ -11,11 +11,13 @@ Run by benchmarks/load/run.py; by hand:
 The JSON config holds two API tokens and the person ids each may read:
 {"accounts": [{"role": "administrator", "token": "...", "person_ids": [...]},
               {"role": "case_manager", "token": "...", "person_ids": [...]}],
- "list_pages": 20}
+ "list_pages": 20, "terms": ["Rojas", "LT00012345"]}
 
 Half the simulated users are the administrator (all 100,000 persons in scope), half the case
 manager bound to one facility; each picks, with equal weight, a page of the person list
-(pages 1..list_pages, 50 persons each), one person by a random in-scope id, or /healthz.
+(pages 1..list_pages, 50 persons each), one person by a random in-scope id, a search of the
+list by a surname or a prison number, or /healthz. run.py's target covers the list and the
+detail; the search is reported beside them.
 Every answer other than 200 counts as a failure.
 """
 
@@ -32,6 +34,8 @@ with open(os.environ["WHATWORKS_LOAD_CONFIG"], encoding="utf-8") as handle:
     CONFIG = json.load(handle)
 ACCOUNTS = CONFIG["accounts"]
 LIST_PAGES = int(CONFIG.get("list_pages", 20))
+# A surname or a prison number of a random person (in scope or not: both answer 200).
+SEARCH_TERMS = CONFIG.get("terms") or ["Rojas"]
 _NEXT_ACCOUNT = itertools.count()
 
 
@@ -53,6 +57,13 @@ class StaffApiUser(FastHttpUser):
         person_id = random.choice(self.person_ids)
         self.client.get(
             f"/api/v1/persons/{person_id}", headers=self.auth, name="/api/v1/persons/{id}"
+        )
+
+    @task
+    def person_search(self) -> None:
+        term = random.choice(SEARCH_TERMS)
+        self.client.get(
+            "/api/v1/persons", params={"q": term}, headers=self.auth, name="/api/v1/persons?q="
         )
 
     @task

@@ -45,8 +45,11 @@ random.seed(1)
 all_ids = list(Person.objects.values_list("id", flat=True))
 facility = Facility.objects.filter(code={code!r}).get()
 own = list(Person.objects.filter(current_facility=facility).values_list("id", flat=True))
+rows = Person.objects.filter(pk__in=random.sample(all_ids, min(100, len(all_ids))))
+terms = [term for row in rows for term in (row.last_names.split()[0], row.prison_number)]
 print(json.dumps({{"all": random.sample(all_ids, min(5000, len(all_ids))),
-                  "facility": random.sample(own, min(5000, len(own)))}}))
+                  "facility": random.sample(own, min(5000, len(own))),
+                  "terms": terms}}))
 """
 
 
@@ -301,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                       "--password-stdin", stdin=password + "\n")  # fmt: skip
             token = whatworks(env, "token", "create", username).strip().splitlines()[-1]
             accounts.append({"role": role, "token": token, "person_ids": sample})
-        config = {"accounts": accounts, "list_pages": args.list_pages}
+        config = {"accounts": accounts, "list_pages": args.list_pages, "terms": ids["terms"]}
         config_file = args.csv.with_suffix(".json")
         config_file.write_text(json.dumps(config))
         config_file.chmod(0o600)
