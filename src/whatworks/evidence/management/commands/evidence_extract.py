@@ -45,9 +45,8 @@ class Command(BaseCommand):
             "--today",
             type=_date,
             help="end of follow-up for every release (default: today); outcome records are "
-            "assumed complete up to this date. On the 29th to the 31st of a month dates "
-            "cannot be moved (see docs/research-extract.md); a date from the 1st to the 28th "
-            "keeps them hidden",
+            "assumed complete up to this date. On the 29th to the 31st of a month no date "
+            "can be moved (see docs/research-extract.md): use a day from the 1st to the 28th",
         )
 
     def handle(self, *args, **options):
