@@ -29,10 +29,15 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 pytestmark = pytest.mark.django_db
 
-FUZZ_EXAMPLES = int(os.environ.get("WHATWORKS_FUZZ_EXAMPLES", "8"))
+FUZZ_EXAMPLES = int(os.environ.get("WHATWORKS_FUZZ_EXAMPLES", "10"))
+# WHATWORKS_FUZZ_CONFORMANCE=1 also checks every response body against its declared schema.
+CHECKS = [not_a_server_error]
+if os.environ.get("WHATWORKS_FUZZ_CONFORMANCE") == "1":
+    CHECKS.append(response_schema_conformance)
 DAY = datetime.date(2025, 3, 3)
 
 
@@ -145,7 +150,7 @@ def _fuzz(operation, mode, headers: dict, world: dict, counts: dict) -> None:
         response = case.call(headers=headers)
         statuses = counts.setdefault(label, {})
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        case.validate_response(response, checks=[not_a_server_error])
+        case.validate_response(response, checks=CHECKS)
 
     fuzz()
 
@@ -275,3 +280,21 @@ def test_a_value_the_database_refuses_is_a_422_not_a_500(rf, dora):
     response = api.on_exception(request, DataError("integer out of range"))
     assert response.status_code == 422
     assert json.loads(response.content)["detail"][0]["msg"]
+
+
+def test_a_date_before_1900_is_a_422_on_that_field(client, dora, person_in_a, facility_a):
+    headers = {f"HTTP_{name.upper()}": value for name, value in _bearer(dora).items()}
+    response = client.patch(
+        f"/api/v1/persons/{person_in_a.pk}",
+        data=json.dumps({"date_of_birth": "0001-01-01"}),
+        content_type="application/json",
+        **headers,
+    )
+    assert response.status_code == 422, response.content
+    assert _locations(response) == [["body", "date_of_birth"]]
+
+    payload = _admission_payload()
+    payload["admission"]["admission_date"] = "1800-01-01"
+    response = _post(client, "/api/v1/persons", payload, dora)
+    assert response.status_code == 422, response.content
+    assert ["body", "admission.admission_date"] in _locations(response)

@@ -27,6 +27,7 @@ from whatworks.records.choices import (
     SupportNeed,
 )
 from whatworks.records.models import (
+    EARLIEST_DATE,
     CustodyEpisode,
     CustodyMovement,
     Facility,
@@ -73,6 +74,17 @@ def _require_editor(actor) -> None:
 def _not_in_future(errors: dict[str, list[str]], field: str, value: datetime.date | None):
     if value is not None and value > _today():
         errors.setdefault(field, []).append(_("This date is in the future."))
+
+
+def _before_records_began(errors: dict[str, list[str]], field: str, value) -> bool:
+    """A date before the models' plausibility bound, as a message on the field (the check
+    constraint alone would only say that a constraint is violated)."""
+    if value is not None and value < EARLIEST_DATE:
+        errors.setdefault(field, []).append(
+            _("Dates before %(date)s are not accepted.") % {"date": EARLIEST_DATE.isoformat()}
+        )
+        return True
+    return False
 
 
 def _collect_full_clean(
@@ -153,7 +165,10 @@ def _validate_person(person: Person, errors: dict[str, list[str]]) -> None:
             _("Another person already has this national ID.")
         )
     _not_in_future(errors, "date_of_birth", person.date_of_birth)
-    _collect_full_clean(person, errors, exclude=["current_facility"])
+    exclude = ["current_facility"]
+    if _before_records_began(errors, "date_of_birth", person.date_of_birth):
+        exclude.append("date_of_birth")
+    _collect_full_clean(person, errors, exclude=exclude)
 
 
 def _validate_admission(
@@ -222,7 +237,10 @@ def _validate_admission(
             errors.setdefault("admission_date", []).append(
                 _("A later custody episode exists; admissions are recorded in date order.")
             )
-    _collect_full_clean(episode, errors, exclude=["person"])
+    exclude = ["person"]
+    if _before_records_began(errors, "admission_date", episode.admission_date):
+        exclude.append("admission_date")
+    _collect_full_clean(episode, errors, exclude=exclude)
 
 
 def _check_facility_allowed(actor, facility: Facility, field: str = "facility") -> None:
