@@ -28,6 +28,9 @@ from django.utils.translation import gettext_lazy
 from ninja import Schema
 
 LOCK_FIELD = "lock_version"
+# Within every backend's integer range: a larger submitted version is a validation error,
+# never a database error.
+MAX_VERSION = 2**31 - 1
 
 # One sentence per kind of record, so that each language can phrase it properly.
 _CHANGED_BY = {
@@ -138,7 +141,7 @@ def parse_version(value: Any) -> int | None:
         raise ValidationError(
             {LOCK_FIELD: [_("The edit version must be a whole number.")]}
         ) from None
-    if number < 0:
+    if not 0 <= number <= MAX_VERSION:
         raise ValidationError({LOCK_FIELD: [_("The edit version must be a whole number.")]})
     return number
 
@@ -237,4 +240,6 @@ def version_form_field():
     """The hidden form field that carries the version the editor loaded."""
     from django import forms
 
-    return forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    return forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_VERSION, widget=forms.HiddenInput
+    )

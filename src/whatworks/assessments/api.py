@@ -23,7 +23,7 @@ from whatworks.assessments.access import (
     can_view_assessments,
 )
 from whatworks.assessments.models import Assessment
-from whatworks.concurrency import StaleOut, api_stale_as_409
+from whatworks.concurrency import MAX_VERSION, StaleOut, api_stale_as_409
 from whatworks.records.access import access_person_by_id
 from whatworks.records.models import Person
 
@@ -86,6 +86,7 @@ class AnswersIn(Schema):
     lock_version: int | None = Field(
         None,
         ge=0,
+        le=MAX_VERSION,
         description=(
             "The lock_version the client loaded; if the assessment changed since, the write "
             "is refused with 409 and nothing is saved. Omit it to skip the check."
@@ -102,6 +103,7 @@ class OverrideIn(Schema):
     lock_version: int | None = Field(
         None,
         ge=0,
+        le=MAX_VERSION,
         description=(
             "The lock_version the client loaded; if the assessment changed since, the write "
             "is refused with 409 and nothing is saved. Omit it to skip the check."

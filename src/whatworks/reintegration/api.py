@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from whatworks.community.models import CommunityProvider
-from whatworks.concurrency import StaleOut, api_stale_as_409
+from whatworks.concurrency import MAX_VERSION, StaleOut, api_stale_as_409
 from whatworks.records.access import access_person_by_id
 from whatworks.reintegration import access, selectors, services
 
@@ -93,6 +93,7 @@ class PathwayIn(Schema):
     lock_version: int | None = Field(
         None,
         ge=0,
+        le=MAX_VERSION,
         description=(
             "The lock_version the client loaded (0: no record yet); if the pathway changed "
             "since, the write is refused with 409 and nothing is saved. Omit it to skip the "

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from whatworks.concurrency import StaleOut, api_stale_as_409
+from whatworks.concurrency import MAX_VERSION, StaleOut, api_stale_as_409
 from whatworks.records.access import access_person_by_id
 from whatworks.records.models import Facility
 from whatworks.treatment import access, labels, selectors, services
@@ -236,6 +236,7 @@ class ApproveIn(Schema):
     lock_version: int | None = Field(
         None,
         ge=0,
+        le=MAX_VERSION,
         description=(
             "The lock_version the client loaded; if the record changed since, the write is "
             "refused with 409 and nothing is saved. Omit it to skip the check."
@@ -260,6 +261,7 @@ class TransitionIn(Schema):
     lock_version: int | None = Field(
         None,
         ge=0,
+        le=MAX_VERSION,
         description=(
             "The lock_version the client loaded; if the record changed since, the write is "
             "refused with 409 and nothing is saved. Omit it to skip the check."

@@ -301,6 +301,8 @@ def test_api_returns_the_version_and_answers_409_to_a_stale_transition(
     assert stale.status_code == 409
     assert "This referral was changed by another user" in stale.json()["detail"]
     assert Referral.objects.get(pk=referral.pk).status == "assessed_suitable"
+    # A version no database integer holds is a field error, not a server error.
+    assert move("waitlisted", lock_version=10**20).status_code == 422
     # Without a version there is no check (clients written before locking keep working).
     assert move("waitlisted").status_code == 200
 
