@@ -328,3 +328,46 @@ def test_api_plan_read_gives_the_version_and_a_stale_approval_is_409(
     )
     assert stale.status_code == 409
     assert InterventionPlan.objects.get(pk=draft.pk).status == "draft"
+
+
+@pytest.mark.django_db
+def test_web_progress_forms_on_the_approved_plan_carry_the_version(
+    client, alice, fabio, person_in_a, cbt
+):
+    assess(alice, person_in_a, high=True)
+    plan = approved_plan(alice, person_in_a)
+    goal = plan.goals.first()
+    client.force_login(alice)
+    page = client.get(reverse("person-treatment", args=[person_in_a.pk])).content.decode()
+    field = f"goal-{goal.pk}-lock_version"
+    assert f'name="{field}" value="{plan.lock_version}"' in page
+    services.plan_goal_save(actor=fabio, plan=plan, goal=goal, data={"status": "achieved"})
+    response = client.post(
+        reverse("goal-edit", args=[plan.pk, goal.pk]),
+        {f"goal-{goal.pk}-status": "dropped", field: str(plan.lock_version)},
+    )
+    assert response.status_code == 409
+    assert PlanGoal.objects.get(pk=goal.pk).status == "achieved"
+
+
+@pytest.mark.django_db
+def test_web_stale_approval_is_409_with_the_notes_kept(client, alice, fabio, draft):
+    client.force_login(alice)
+    page = client.get(reverse("plan-detail", args=[draft.pk])).content.decode()
+    assert f'name="lock_version" value="{draft.lock_version}"' in page
+    services.plan_goal_save(
+        actor=fabio, plan=draft, goal=draft.goals.first(), data={"description": "Changed"}
+    )
+    response = client.post(
+        reverse("plan-approve", args=[draft.pk]),
+        {
+            "agreement": "agreed",
+            "agreement_notes": "Agreed after a long talk",
+            "lock_version": str(draft.lock_version),
+        },
+    )
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "This plan was changed by another user" in body
+    assert "Agreed after a long talk" in body
+    assert InterventionPlan.objects.get(pk=draft.pk).status == "draft"
