@@ -6,15 +6,20 @@ number of examples. There must be zero server errors on any operation."
 The schema is loaded in-process from the WSGI application and every generated request goes
 through the whole Django stack (middleware, token authentication, ninja validation, services)
 inside pytest-django's test transaction, on SQLite or PostgreSQL (DATABASE_URL), as CI runs
-it. A small world is seeded first (persons in two facilities, a programme with a session,
-an assessment, a plan, a referral) and path ids are drawn half the time from the ids that
-exist, so the fuzz reaches the handlers behind the 404s. Each operation is fuzzed with valid
-(positive) and invalid (negative) data, as an administrator (who may write anywhere) and as a
-case manager (scoped to one facility). Hypothesis is derandomized and keeps no example
-database, so a CI failure replays exactly on a laptop.
+it. A small world is seeded first (persons in two facilities, a programme with a group and a
+session, an assessment, a plan, a referral); half the time a path id, a query parameter or a
+body field that names an object (person_id, facility, programme_id, instrument, pathway ...)
+is replaced by one that exists, so the fuzz reaches the handlers behind the 404s and the
+"unknown value" 422s. Each operation is fuzzed with valid (positive) and invalid (negative)
+data, as an administrator (who may write anywhere) and as a case manager (scoped to one
+facility). Hypothesis is derandomized (fixed seed), keeps no example database and writes its
+caches to a temporary folder, so a CI failure replays exactly on a laptop and the repository
+stays clean.
 
-Bounded: FUZZ_EXAMPLES examples per operation, mode and persona (WHATWORKS_FUZZ_EXAMPLES
-overrides it, e.g. 200 for a long local run).
+Bounded: FUZZ_EXAMPLES examples per operation, mode and persona: 10 by default, 1,280 requests
+over 32 operations, about 30 s on SQLite and 40 s on PostgreSQL on a 2-core machine.
+WHATWORKS_FUZZ_EXAMPLES overrides it (e.g. 200 for a long local run); with -s the test prints
+the status codes each operation answered.
 """
 
 from __future__ import annotations
