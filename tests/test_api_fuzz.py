@@ -259,6 +259,10 @@ def test_integers_beyond_64_bits_are_refused_in_path_and_body(client, dora, faci
     assert response.status_code == 422, response.content
     assert _locations(response) == [["path", "person_id"]]
 
+    for odd in ("--5", "%C2%B2", "-"):  # not integers: the schema's own 422, never a crash
+        response = _get(client, f"/api/v1/persons/{odd}", dora)
+        assert response.status_code == 422, (odd, response.content)
+
     payload = _admission_payload()
     payload["admission"]["sentence_length_days"] = 2**64
     response = _post(client, "/api/v1/persons", payload, dora)

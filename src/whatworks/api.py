@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import DataError
@@ -98,7 +99,7 @@ def _walk(value, loc: tuple):
 
 def _path_value(value):
     """A path segment as the schema will read it: digits become the integer they spell."""
-    if isinstance(value, str) and value.lstrip("-").isdigit():
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value):
         return int(value)
     return value
 
