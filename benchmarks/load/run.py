@@ -185,6 +185,8 @@ def wait_for(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
 
 
 def read_stats(prefix: Path) -> dict[str, dict]:
+    if not Path(f"{prefix}_stats.csv").exists():
+        raise SystemExit(f"locust wrote no {prefix}_stats.csv: see its output above.")
     with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
         rows = {f"{row['Type']} {row['Name']}": row for row in csv.DictReader(handle)}
     stats = {}
