@@ -78,14 +78,16 @@ def can_view_change_history(user) -> bool:
 def persons_visible_to(user) -> QuerySet[Person]:
     if not can_view_persons(user):
         return Person.objects.none()
+    # Records merged into another (records/merge.py) are tombstones: they appear nowhere.
+    live = Person.objects.filter(merged_into__isnull=True)
     if user.role == Role.ADMINISTRATOR:
-        return Person.objects.all()
+        return live
     # The facility ids as constants (one small query), not a join through the staff table:
     # with a constant, PostgreSQL walks the (current_facility, name) index in the list's
     # order and stops after a page; through the join it sorted every person of the facility
     # for each page (docs/load.md).
     facility_ids = list(user.facilities.values_list("id", flat=True))
-    return Person.objects.filter(current_facility_id__in=facility_ids)
+    return live.filter(current_facility_id__in=facility_ids)
 
 
 def access_person_by_id(user, person_id: int) -> Person:

@@ -29,6 +29,7 @@ from whatworks.records.access import (
     can_view_outcomes,
     can_view_persons,
     facilities_in_scope,
+    persons_visible_to,
 )
 from whatworks.records.choices import SupportNeed
 from whatworks.records.forms import (
@@ -143,7 +144,15 @@ def person_admit(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = _visible_person(request.user, person_id)
+    try:
+        person = access_person_by_id(request.user, person_id)
+    except Person.DoesNotExist as error:
+        # A record merged into another (records/merge.py) sends its old address on to the
+        # kept person, if the viewer may see them; otherwise it is missing like any other.
+        keep_id = Person.objects.filter(pk=person_id).values_list("merged_into", flat=True).first()
+        if keep_id and persons_visible_to(request.user).filter(pk=keep_id).exists():
+            return redirect("person-detail", person_id=keep_id)
+        raise Http404 from error
     show_outcomes = can_view_outcomes(request.user)
     show_history = can_view_change_history(request.user)
     episodes = list(custody_episodes_for(person=person))

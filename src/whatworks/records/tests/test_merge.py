@@ -456,12 +456,7 @@ def test_merge_page_shows_refusals_next_to_the_fields(client, dora, person_in_a,
     assert not AuditEvent.objects.filter(action="person.merge").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="persons_visible_to (records/access.py, not this module's) does not exclude merged "
-    "records yet; when it does this passes: remove the marker",
-)
-def test_a_merged_record_disappears_from_lists_and_its_page_is_404(
+def test_a_merged_record_disappears_from_lists_and_its_page_leads_to_the_kept_person(
     client, dora, bruno, person_in_a, duplicate
 ):
     from django.urls import reverse
@@ -472,11 +467,9 @@ def test_a_merged_record_disappears_from_lists_and_its_page_is_404(
     assert not persons_visible_to(dora).filter(pk=duplicate.pk).exists()
     client.force_login(dora)
     old_page = client.get(reverse("person-detail", args=[duplicate.pk]))
-    # Missing, or (better) sent on to the kept person.
-    assert old_page.status_code == 404 or (
-        old_page.status_code == 302
-        and old_page["Location"] == reverse("person-detail", args=[person_in_a.pk])
-    )
+    # The old address (bookmarks, links in notes) sends an administrator on to the kept person.
+    assert old_page.status_code == 302
+    assert old_page["Location"] == reverse("person-detail", args=[person_in_a.pk])
     # Someone who may not see the kept person learns nothing: missing, as any other.
     client.force_login(bruno)
     assert client.get(reverse("person-detail", args=[duplicate.pk])).status_code == 404
