@@ -26,6 +26,7 @@ from whatworks.assessments.models import (
 from whatworks.assessments.services import instrument_version_current
 from whatworks.audit.services import audit_record
 from whatworks.records.models import CustodyEpisode, Person
+from whatworks.records.selectors import person_ids_by_prison_number
 
 COLUMNS = ("assessment_key", "prison_number", "instrument", "version", "assessed_on", "answers")
 # Optional: ``episode_key`` (the records import's ``CustodyEpisode.source_key``); without it,
@@ -81,7 +82,9 @@ def assessments_load(*, table: pl.DataFrame, actor_label: str) -> int:
         )
         rows = [r for r in table.iter_rows(named=True) if str(r["assessment_key"]) not in existing]
         numbers = {str(r["prison_number"]) for r in rows}
-        persons = {p.prison_number: p for p in Person.objects.filter(prison_number__in=numbers)}
+        kept_ids = person_ids_by_prison_number(numbers)
+        kept = Person.objects.in_bulk(set(kept_ids.values()))
+        persons = {number: kept[person_id] for number, person_id in kept_ids.items()}
         episodes: dict[int, list[CustodyEpisode]] = {}
         for episode in CustodyEpisode.objects.filter(person__in=persons.values()).order_by(
             "admission_date"

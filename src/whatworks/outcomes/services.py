@@ -97,9 +97,17 @@ def records_frame(rows: list[ExtractRow]) -> pl.DataFrame:
 
 
 def persons_frame() -> pl.DataFrame:
-    """Every person in the service (an import links against all of them), in one query."""
-    values = Person.objects.order_by("pk").values_list(
-        "pk", "first_names", "last_names", "date_of_birth", "national_id", "prison_number"
+    """Every person in the service (an import links against all of them), in one query.
+
+    Records merged into another (records/merge.py) are left out: their identifiers were
+    copied to the kept record where it had none, and a link must land on the kept record.
+    """
+    values = (
+        Person.objects.filter(merged_into__isnull=True)
+        .order_by("pk")
+        .values_list(
+            "pk", "first_names", "last_names", "date_of_birth", "national_id", "prison_number"
+        )
     )
     rows = [
         (str(pk), first, last, birth, national_id or None, prison_number or None)

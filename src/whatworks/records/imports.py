@@ -21,6 +21,7 @@ from whatworks.records.models import (
     OutcomeEvent,
     Person,
 )
+from whatworks.records.selectors import person_ids_by_prison_number
 
 TABLES = ("facilities", "persons", "custody_episodes", "movements", "outcome_events")
 BATCH_SIZE = 500
@@ -120,7 +121,7 @@ def extract_load(*, tables: dict[str, pl.DataFrame], actor=None, actor_label: st
         if row["prison_number"] not in existing_numbers
     ]
     Person.objects.bulk_create(new_persons, batch_size=BATCH_SIZE)
-    person_ids = dict(Person.objects.values_list("prison_number", "id"))
+    person_ids = person_ids_by_prison_number()
 
     existing_episodes = set(
         CustodyEpisode.objects.filter(source_key__isnull=False).values_list("source_key", flat=True)

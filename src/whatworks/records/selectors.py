@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 
 from whatworks.records.access import (
     can_view_outcomes,
@@ -14,6 +14,20 @@ from whatworks.records.access import (
     persons_visible_to,
 )
 from whatworks.records.models import CustodyEpisode, Facility, OutcomeEvent, Person
+
+
+def person_ids_by_prison_number(numbers=None) -> dict[str, int]:
+    """Prison number -> the id of the record that now holds that person's data, for imports.
+
+    A duplicate merged into another record (records/merge.py) keeps its prison number on its
+    tombstone; rows that still carry that number belong to the kept record. Merges re-point
+    earlier tombstones to the final keeper, so one step is enough. No access scope: imports
+    run as the system, over the whole service.
+    """
+    persons = Person.objects.all()
+    if numbers is not None:
+        persons = persons.filter(prison_number__in=list(numbers))
+    return dict(persons.values_list("prison_number", Coalesce("merged_into_id", "id")))
 
 
 def facility_list(*, viewer) -> QuerySet[Facility]:

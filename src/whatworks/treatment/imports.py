@@ -21,7 +21,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from whatworks.audit.services import audit_record
-from whatworks.records.models import CustodyEpisode, Facility, Person
+from whatworks.records.models import CustodyEpisode, Facility
+from whatworks.records.selectors import person_ids_by_prison_number
 from whatworks.treatment import services
 from whatworks.treatment.models import (
     Attendance,
@@ -277,11 +278,7 @@ def _referrals(tables, programme_ids, facility_ids, groups) -> tuple[dict[str, i
         for number, row in _rows(tables, "programme_referrals")
         if str(row["referral_key"]) not in existing
     ]
-    persons = dict(
-        Person.objects.filter(
-            prison_number__in={str(row["prison_number"]) for _n, row in rows}
-        ).values_list("prison_number", "id")
-    )
+    persons = person_ids_by_prison_number({str(row["prison_number"]) for _n, row in rows})
     episodes = dict(
         CustodyEpisode.objects.filter(
             source_key__in={str(row.get("episode_key")) for _n, row in rows}
@@ -434,11 +431,7 @@ def _faults(tables) -> int:
         DisciplinaryFault.objects.exclude(import_key="").values_list("import_key", flat=True)
     )
     table = tables["disciplinary_faults"]
-    persons = dict(
-        Person.objects.filter(
-            prison_number__in=table["prison_number"].unique().to_list()
-        ).values_list("prison_number", "id")
-    )
+    persons = person_ids_by_prison_number(table["prison_number"].unique().to_list())
     episodes = dict(CustodyEpisode.objects.exclude(source_key=None).values_list("source_key", "id"))
     new, seen = [], defaultdict(int)
     for row_number, row in _rows(tables, "disciplinary_faults"):

@@ -499,3 +499,19 @@ def test_records_merged_earlier_point_at_the_final_keeper(dora, facility_a, faci
     assert Person.objects.get(pk=first.pk).merged_into == third
     assert Person.objects.get(pk=second.pk).merged_into == third
     assert third.custody_episodes.count() == 3
+
+
+def test_imports_after_a_merge_land_on_the_kept_record(dora, person_in_a, duplicate):
+    """A later extract still carrying the duplicate's prison number must not write to the
+    tombstone, and record linkage must not offer the tombstone as a candidate."""
+    from whatworks.outcomes.services import persons_frame
+    from whatworks.records.selectors import person_ids_by_prison_number
+
+    person_merge(actor=dora, keep=person_in_a, duplicate=duplicate, reason="same")
+    ids = person_ids_by_prison_number([duplicate.prison_number, person_in_a.prison_number])
+    assert ids == {
+        duplicate.prison_number: person_in_a.pk,
+        person_in_a.prison_number: person_in_a.pk,
+    }
+    assert str(duplicate.pk) not in persons_frame()["person_key"].to_list()
+    assert str(person_in_a.pk) in persons_frame()["person_key"].to_list()
