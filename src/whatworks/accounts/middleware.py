@@ -52,6 +52,9 @@ class TwoFactorRequiredMiddleware:
         has_device = two_factor_device(user) is not None
         if not has_device and not two_factor_required(user):
             return None  # a user who may sign in with a password alone and chose to
+        # The page layout shows such a session no navigation: it can only give its code (or
+        # enrol) or log out.
+        request.two_factor_pending = True
         if path.startswith(API_PREFIX):
             request.user = AnonymousUser()  # a Bearer token still authenticates
             return None

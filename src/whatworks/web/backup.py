@@ -14,7 +14,9 @@ A backup is one zip file:
 
 Rows keep their primary keys, content types and permissions included, so a restore is
 identical to the source: generic relations, audit hash chain and URLs stay valid. Sessions
-are left out (login state, short-lived, and restoring them would sign people back in).
+are left out (login state, short-lived, and restoring them would sign people back in), and so
+are the per-address failed-sign-in counts (minutes long; a restore must not block anyone).
+Authenticator (TOTP) secrets are in the file: a backup is as secret as the database.
 
 Restore checks the whole file before it writes anything, then wipes and loads every table
 inside one transaction, resets PostgreSQL sequences and records an audit event.
@@ -56,8 +58,8 @@ FORMAT = "whatworks-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 TABLE_DIR = "tables/"
-# Left out of backups: login sessions (see the module docstring).
-EXCLUDED_MODELS = frozenset({"sessions.session"})
+# Left out of backups: login sessions and failed-sign-in counts (see the module docstring).
+EXCLUDED_MODELS = frozenset({"sessions.session", "accounts.loginfailure"})
 # Created by `migrate` itself, so a freshly migrated database holds them; a restore
 # replaces them with the backup's rows (same ids).
 MIGRATE_CREATED_MODELS = (ContentType, Permission, AuditChainHead)

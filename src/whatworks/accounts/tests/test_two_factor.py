@@ -113,7 +113,11 @@ def test_a_required_role_reaches_nothing_but_enrolment_logout_and_housekeeping(
     assert response.status_code == 302 and response.url == reverse("two-factor")
     assert not helena.api_tokens.exists()
     assert client.get(reverse("healthz")).status_code == 200
-    assert client.get(reverse("two-factor")).status_code == 200
+    enrolment = client.get(reverse("two-factor")).content.decode()
+    # The page offers no navigation that would only lead back here, but still a way out.
+    assert f'href="{reverse("person-list")}"' not in enrolment
+    assert f'href="{reverse("profile")}"' not in enrolment
+    assert f'action="{reverse("logout")}"' in enrolment
     assert client.post(reverse("set_language"), {"language": "es"}).status_code == 302
     assert client.post(reverse("logout")).status_code == 302
     assert "_auth_user_id" not in client.session
@@ -143,7 +147,9 @@ def test_a_user_with_a_device_enters_a_code_after_the_password(client, alice, re
         reverse("two-factor-verify"), {"token": code_for(device), "next": "/persons/"}
     )
     assert accepted.status_code == 302 and accepted.url == "/persons/"
-    assert client.get(reverse("person-list")).status_code == 200
+    persons = client.get(reverse("person-list"))
+    assert persons.status_code == 200
+    assert f'href="{reverse("profile")}"' in persons.content.decode()  # full navigation
     # The same code cannot be replayed for another session.
     other = client.__class__()
     password_login(other, "alice")
