@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from whatworks.audit.labels import action_label, field_label
 from whatworks.audit.selectors import audit_events_for_person
+from whatworks.privacy.services import can_request_subject_access
 from whatworks.records import services
 from whatworks.records.access import (
     access_person_by_id,
@@ -167,6 +168,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "show_history": show_history,
         "audit_events": _change_history(person) if show_history else [],
         "can_edit": can_edit_records(request.user),
+        "can_request_subject_access": can_request_subject_access(request.user),
         "has_release": any(episode.release_date for episode in episodes),
         "in_custody": any(episode.is_open for episode in episodes),
     }

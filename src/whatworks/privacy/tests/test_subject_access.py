@@ -84,9 +84,13 @@ def test_only_administrators_may_export(person_in_a, alice, fabio):
     assert not _exports().exists()
 
 
-def test_page_and_downloads_for_an_administrator(client, person_in_a, dora):
-    client.force_login(dora)
+def test_page_and_downloads_for_an_administrator(client, person_in_a, dora, fabio):
     url = reverse("person-subject-access", args=[person_in_a.pk])
+    # The person's page leads an administrator there, and nobody else.
+    client.force_login(fabio)
+    assert url not in client.get(reverse("person-detail", args=[person_in_a.pk])).content.decode()
+    client.force_login(dora)
+    assert url in client.get(reverse("person-detail", args=[person_in_a.pk])).content.decode()
     page = client.get(url)
     assert page.status_code == 200
     assert b"Download the export" in page.content
