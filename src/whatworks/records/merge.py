@@ -367,6 +367,11 @@ def _responsible_facility_id(keep: Person) -> int | None:
     return current.facility_id if current is not None else keep.current_facility_id
 
 
+def can_merge_persons(user) -> bool:
+    """Merging moves records across facilities' scopes and touches health data: administrators."""
+    return is_active_staff(user) and user.role == Role.ADMINISTRATOR
+
+
 def person_merge(
     *, actor, keep: Person, duplicate: Person, reason: str, dry_run: bool = False
 ) -> MergeResult:
@@ -376,7 +381,7 @@ def person_merge(
     what a real merge would do. Raises ``PermissionError`` for a non-administrator and
     ``ValidationError`` (field -> messages) for a refused merge."""
     require(
-        actor is None or (is_active_staff(actor) and actor.role == Role.ADMINISTRATOR),
+        actor is None or can_merge_persons(actor),
         _("Only administrators can merge person records."),
     )
     try:

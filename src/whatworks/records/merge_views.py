@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from whatworks.accounts.models import Role
-from whatworks.records.access import is_active_staff, persons_visible_to
-from whatworks.records.merge import MergeResult, person_merge
+from whatworks.records.access import persons_visible_to
+from whatworks.records.merge import MergeResult, can_merge_persons, person_merge
 from whatworks.records.models import Person
 from whatworks.web.pages import add_service_errors, forbidden
 
@@ -103,7 +102,7 @@ def _display(result: MergeResult) -> dict:
 @require_http_methods(["GET", "POST"])
 def person_merge_view(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not (is_active_staff(user) and user.role == Role.ADMINISTRATOR):
+    if not can_merge_persons(user):
         return forbidden(request, _("Only administrators can merge person records."))
     form = MergeForm(request.POST or None, user=user)
     preview = None

@@ -43,6 +43,7 @@ from whatworks.records.forms import (
     TransferForm,
     add_service_errors,
 )
+from whatworks.records.merge import can_merge_persons
 from whatworks.records.models import CustodyEpisode, Person
 from whatworks.records.selectors import custody_episodes_for, outcome_events_for
 from whatworks.records.selectors import person_list as person_list_selector
@@ -98,6 +99,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "can_admit": can_edit_records(request.user),
+        "can_merge": can_merge_persons(request.user),
         "searched": any(filters.values()),
     }
     template = (

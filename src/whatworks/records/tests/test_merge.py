@@ -412,13 +412,17 @@ def test_likely_duplicates_by_national_id_or_name_and_birth(person_in_a, person_
 # --- the page ---------------------------------------------------------------------------
 
 
-def test_merge_page_is_for_administrators(client, alice, fabio):
+def test_merge_page_is_for_administrators(client, alice, fabio, dora):
     from django.urls import reverse
 
+    merge_link = f'href="{reverse("person-merge")}"'
     for user in (alice, fabio):
         client.force_login(user)
         assert client.get(reverse("person-merge")).status_code == 403
         assert client.post(reverse("person-merge"), {}).status_code == 403
+        assert merge_link not in client.get(reverse("person-list")).content.decode()
+    client.force_login(dora)
+    assert merge_link in client.get(reverse("person-list")).content.decode()
 
 
 def test_merge_page_previews_then_merges(client, dora, person_in_a, duplicate):
