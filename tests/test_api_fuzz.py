@@ -338,15 +338,6 @@ def _schema_classes(base) -> list[type]:
     return classes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "community.api and treatment.api both define StatusChangeOut and ReferralOut, so the "
-        "published schema describes treatment referrals with the community shapes (found by "
-        "WHATWORKS_FUZZ_CONFORMANCE=1); rename the community ones (e.g. ProviderReferralOut, "
-        "ProviderStatusChangeOut) and remove this marker"
-    ),
-)
 def test_every_api_schema_has_its_own_name_in_openapi():
     """ninja files components under the class name: two schemas of one name publish one of
     them for both, and clients are told the wrong shape."""

@@ -33,14 +33,14 @@ class ProviderOut(Schema):
     active: bool
 
 
-class StatusChangeOut(Schema):
+class ProviderStatusChangeOut(Schema):
     from_status: str
     to_status: str
     effective_date: datetime.date
     note: str
 
 
-class ReferralOut(Schema):
+class ProviderReferralOut(Schema):
     id: int
     provider_id: int
     provider_name: str
@@ -52,7 +52,7 @@ class ReferralOut(Schema):
     outcome: str
     outcome_date: datetime.date | None
     lock_version: int
-    history: list[StatusChangeOut]
+    history: list[ProviderStatusChangeOut]
 
 
 class FollowUpOut(Schema):
@@ -75,7 +75,7 @@ class FollowUpOut(Schema):
 
 class PersonCommunityOut(Schema):
     person_id: int
-    referrals: list[ReferralOut]
+    referrals: list[ProviderReferralOut]
     follow_ups: list[FollowUpOut]
 
 
