@@ -10,7 +10,6 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
-from tests.browser.conftest import browser, page  # noqa: F401 - the shared Chromium fixtures
 from whatworks.accounts.tests.test_two_factor import code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_health_worker_enrols_and_reaches_the_page_she_asked_for(
     live_server,
-    page,  # noqa: F811
+    page,
     helena,
     settings,
 ):
