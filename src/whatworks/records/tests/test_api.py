@@ -233,11 +233,13 @@ def test_patch_person_validates(client, alice, person_in_a):
     assert ok.status_code == 200 and ok.json()["literacy"] == "limited"
 
 
-def test_openapi_schema_and_docs_are_served(client, alice):
+def test_openapi_schema_and_docs_are_served_to_staff_only(client, alice):
+    # The schema holds no data, but it maps every operation: a closed service keeps it in.
+    assert client.get("/api/v1/openapi.json").status_code == 401
+    client.force_login(alice)
     schema = client.get("/api/v1/openapi.json")
     assert schema.status_code == 200
     assert "/api/v1/persons" in schema.json()["paths"]
-    client.force_login(alice)
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200
     page = docs.content.decode()
