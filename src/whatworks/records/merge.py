@@ -403,9 +403,13 @@ def _merge(*, actor, keep: Person, duplicate: Person, reason: str) -> MergeResul
     if keep.pk == duplicate.pk:
         add_error(errors, "duplicate", _("A person cannot be merged into themselves."))
         raise_if_any(errors)
+    # Both persons are locked in id order, so two merges that share a person wait for each
+    # other instead of each holding one and deadlocking.
     locked = {
         person.pk: person
-        for person in Person.objects.select_for_update().filter(pk__in=[keep.pk, duplicate.pk])
+        for person in Person.objects.select_for_update()
+        .filter(pk__in=[keep.pk, duplicate.pk])
+        .order_by("pk")
     }
     if keep.pk not in locked:
         add_error(errors, "keep", _("This person does not exist."))
