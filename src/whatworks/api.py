@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.views import openapi_view
 from ninja.security import HttpBearer, django_auth
 
 from whatworks.accounts.services import api_token_authenticate
+from whatworks.records.access import is_active_staff
 
 
 class PersonalTokenAuth(HttpBearer):
@@ -34,13 +38,6 @@ def schema_for_staff(view):
     They hold no records, but they map every operation of a closed service. Anonymous callers
     get 401 for the schema (as for any operation) and the login page for the docs page.
     """
-    import functools
-
-    from django.contrib.auth.views import redirect_to_login
-    from django.http import HttpResponseNotAllowed, JsonResponse
-    from ninja.openapi.views import openapi_view
-
-    from whatworks.records.access import is_active_staff
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
