@@ -127,6 +127,7 @@ class Person(models.Model):
         on_delete=models.PROTECT,
         related_name="merged_duplicates",
         verbose_name=_("merged into"),
+        db_index=False,  # the partial index person_merged_into below
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -155,6 +156,14 @@ class Person(models.Model):
             models.Index(
                 fields=["current_facility", "last_names", "first_names", "id"],
                 name="person_fac_name_order",
+            ),
+            # Tombstones are few: index only them. An index that also held the live persons
+            # (merged_into IS NULL, nearly every row) would tempt PostgreSQL to fetch every
+            # person through it and filter, instead of using the search and ordering indexes.
+            models.Index(
+                fields=["merged_into"],
+                condition=models.Q(merged_into__isnull=False),
+                name="person_merged_into",
             ),
         ]
 
