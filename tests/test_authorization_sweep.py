@@ -531,10 +531,11 @@ def build_side(person, facility, *, programme, provider, staff):
     from whatworks.community.models import FollowUpContact
     from whatworks.drugtests import services as drugtests
     from whatworks.health import services as health
-    from whatworks.outcomes.models import LinkReview, OutcomeImport
+    from whatworks.outcomes.tests.helpers import link_review_for
     from whatworks.reintegration import selectors as reintegration_selectors
     from whatworks.reintegration import services as reintegration
     from whatworks.treatment import services as treatment
+    from whatworks.treatment.tests.helpers import allocated
 
     episode = person.custody_episodes.get()
     ids = {"person_id": person.pk, "episode_id": episode.pk, "facility_id": facility.pk}
@@ -558,13 +559,7 @@ def build_side(person, facility, *, programme, provider, staff):
     group = treatment.group_create(
         actor=staff, programme=programme, facility=facility, name="Group", start_date=DAY
     )
-    for status in ("assessed_suitable", "waitlisted"):
-        referral = treatment.referral_transition(
-            actor=staff, referral=referral, to_status=status, effective_date=DAY
-        )
-    referral = treatment.referral_transition(
-        actor=staff, referral=referral, to_status="allocated", group=group, effective_date=DAY
-    )
+    referral = allocated(staff, referral, group, day=DAY)
     session = treatment.session_create(
         actor=staff, group=group, session_date=DAY, start_time=datetime.time(10), hours=2
     )
@@ -639,29 +634,8 @@ def build_side(person, facility, *, programme, provider, staff):
     )
     ids.update(community_referral_id=community_referral.pk, contact_id=contact.pk)
 
-    outcome_import = OutcomeImport.objects.create(
-        file_name=f"extract-{person.pk}.csv",
-        sha256=f"{person.pk:064d}",
-        link_threshold=0.9,
-        review_threshold=0.5,
-        rows=1,
-        review=1,
-    )
-    review = LinkReview.objects.create(
-        outcome_import=outcome_import,
-        row_index=0,
-        first_name=person.first_names,
-        last_name=person.last_names,
-        date_of_birth=person.date_of_birth,
-        prison_number=person.prison_number,
-        event_type="rearrest",
-        event_date=DAY,
-        source="police",
-        source_reference=f"PDI-{person.pk}",
-        candidate=person,
-        probability=0.7,
-        candidates=[{"person_id": person.pk, "probability": 0.7}],
-        reason="uncertain",
+    review = link_review_for(
+        person, event_date=DAY, source_reference=f"PDI-{person.pk}", reason="uncertain"
     )
     ids["review_id"] = review.pk
     return ids

@@ -106,3 +106,35 @@ def run_import(path, *args) -> dict:
     out = io.StringIO()
     call_command("import", "outcomes", str(path), "--format", "json", *args, stdout=out)
     return json.loads(out.getvalue())
+
+
+def link_review_for(person, *, event_date, source_reference, file_name=None, **fields):
+    """An extract row waiting in the review queue with ``person`` as its candidate, without
+    running an import; ``fields`` overrides or adds LinkReview fields (status, event...)."""
+    from whatworks.outcomes.models import LinkReview, OutcomeImport
+
+    outcome_import = OutcomeImport.objects.create(
+        file_name=file_name or f"extract-{person.pk}.csv",
+        sha256=f"{person.pk:064d}",
+        link_threshold=0.9,
+        review_threshold=0.5,
+        rows=1,
+        review=1,
+    )
+    values = {
+        "outcome_import": outcome_import,
+        "row_index": 0,
+        "first_name": person.first_names,
+        "last_name": person.last_names,
+        "date_of_birth": person.date_of_birth,
+        "prison_number": person.prison_number,
+        "event_type": "rearrest",
+        "event_date": event_date,
+        "source": "police",
+        "source_reference": source_reference,
+        "candidate": person,
+        "probability": 0.7,
+        "candidates": [{"person_id": person.pk, "probability": 0.7}],
+        **fields,
+    }
+    return LinkReview.objects.create(**values)

@@ -19,13 +19,13 @@ def rich_person(person, facility, other_facility, *, staff):
     from whatworks.community.tests.helpers import provider
     from whatworks.drugtests import services as drugtests
     from whatworks.health import services as health
-    from whatworks.outcomes.models import LinkReview, OutcomeImport
+    from whatworks.outcomes.tests.helpers import link_review_for
     from whatworks.privacy.models import RetentionRecord
     from whatworks.records import services as records
     from whatworks.reintegration import selectors as reintegration_selectors
     from whatworks.reintegration import services as reintegration
     from whatworks.treatment import services as treatment
-    from whatworks.treatment.tests.helpers import make_programme
+    from whatworks.treatment.tests.helpers import allocated, make_programme
 
     episode = person.custody_episodes.get()
     programme = make_programme(facilities=[facility, other_facility])
@@ -48,13 +48,7 @@ def rich_person(person, facility, other_facility, *, staff):
     group = treatment.group_create(
         actor=staff, programme=programme, facility=facility, name="Group", start_date=DAY
     )
-    for status in ("assessed_suitable", "waitlisted"):
-        referral = treatment.referral_transition(
-            actor=staff, referral=referral, to_status=status, effective_date=DAY
-        )
-    referral = treatment.referral_transition(
-        actor=staff, referral=referral, to_status="allocated", group=group, effective_date=DAY
-    )
+    referral = allocated(staff, referral, group, day=DAY)
     session = treatment.session_create(
         actor=staff, group=group, session_date=DAY, start_time=datetime.time(10), hours=2
     )
@@ -147,28 +141,11 @@ def rich_person(person, facility, other_facility, *, staff):
             "reference": "PDI-77",
         },
     )
-    outcome_import = OutcomeImport.objects.create(
-        file_name="police.csv",
-        sha256="0" * 64,
-        link_threshold=0.9,
-        review_threshold=0.5,
-        rows=1,
-        review=1,
-    )
-    LinkReview.objects.create(
-        outcome_import=outcome_import,
-        row_index=0,
-        first_name=person.first_names,
-        last_name=person.last_names,
-        date_of_birth=person.date_of_birth,
-        prison_number=person.prison_number,
-        event_type="rearrest",
+    link_review_for(
+        person,
         event_date=datetime.date(2026, 7, 1),
-        source="police",
         source_reference="PDI-77",
-        candidate=person,
-        probability=0.7,
-        candidates=[{"person_id": person.pk, "probability": 0.7}],
+        file_name="police.csv",
         status="accepted",
         decided_by=staff,
         decided_at=event.recorded_at,

@@ -27,7 +27,7 @@ def fill_records(person, facility, *, staff, programme, provider):
     from whatworks.community import services as community
     from whatworks.drugtests import services as drugtests
     from whatworks.health import services as health
-    from whatworks.outcomes.models import LinkReview, OutcomeImport
+    from whatworks.outcomes.tests.helpers import link_review_for
     from whatworks.reintegration import services as reintegration
     from whatworks.treatment import services as treatment
     from whatworks.treatment.models import DisciplinaryFault
@@ -70,28 +70,7 @@ def fill_records(person, facility, *, staff, programme, provider):
         person=person,
         data={"provider": provider, "pathway": "accommodation", "referred_on": DAY},
     )
-    outcome_import = OutcomeImport.objects.create(
-        file_name=f"extract-{person.pk}.csv",
-        sha256=f"{person.pk:064d}",
-        link_threshold=0.9,
-        review_threshold=0.5,
-        rows=1,
-        review=1,
-    )
-    LinkReview.objects.create(
-        outcome_import=outcome_import,
-        row_index=0,
-        first_name=person.first_names,
-        last_name=person.last_names,
-        date_of_birth=person.date_of_birth,
-        event_type="rearrest",
-        event_date=DAY,
-        source="police",
-        source_reference=f"PDI-{person.pk}",
-        candidate=person,
-        probability=0.7,
-        candidates=[{"person_id": person.pk, "probability": 0.7}],
-    )
+    link_review_for(person, event_date=DAY, source_reference=f"PDI-{person.pk}")
 
 
 @pytest.fixture
